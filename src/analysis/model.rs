@@ -1,0 +1,178 @@
+//! What the analysis finds: the records of output-contract.md.
+
+use serde::Serialize;
+
+use crate::time::Timestamp;
+
+/// Finding severity (restrictions.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The user will see degraded behaviour.
+    Info,
+    /// Likely breakage or a security concern.
+    Warning,
+    /// The traffic breaks a documented restriction.
+    Error,
+}
+
+impl Severity {
+    /// Parses `info`, `warning` or `error`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One IM session (INVITE dialog with `m=message`, or a page-mode MESSAGE exchange).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImSession {
+    /// Call-ID.
+    pub call_id: String,
+    /// Ms-Conversation-ID, if any.
+    pub conversation_id: Option<String>,
+    /// Enterprise party (EASI decoded).
+    pub local: String,
+    /// Provider-side party (EASI decoded).
+    pub remote: String,
+    /// Provider name, if attributed.
+    pub provider: Option<String>,
+    /// First INVITE / MESSAGE time.
+    pub start: Option<Timestamp>,
+    /// BYE / final failure / last message time.
+    pub end: Option<Timestamp>,
+    /// MESSAGEs enterprise → provider.
+    pub messages_out: u64,
+    /// MESSAGEs provider → enterprise.
+    pub messages_in: u64,
+    /// "completed", "rejected 486", "cancelled", "open" ...
+    pub outcome: String,
+    /// Typing notifications (INFO / MESSAGE im-iscomposing), counted apart.
+    pub typing: u64,
+    /// Capture path.
+    pub capture: String,
+    /// Flow id within the capture.
+    pub flow: u64,
+    /// Message bodies: (direction "out"/"in", content type, length, text only with --show-content).
+    pub bodies: Vec<ImBody>,
+}
+
+/// One IM message body as reported.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImBody {
+    /// "out" (enterprise → provider) or "in".
+    pub direction: String,
+    /// Media type.
+    pub content_type: String,
+    /// Body length in bytes.
+    pub length: usize,
+    /// Frame number.
+    pub frame: u64,
+    /// Time.
+    pub time: Option<Timestamp>,
+    /// Text, only with `--show-content`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// One presence subscription with its notifications.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PresenceSubscription {
+    /// Call-ID of the SUBSCRIBE dialog.
+    pub call_id: String,
+    /// Subscriber (From of the SUBSCRIBE).
+    pub watcher: String,
+    /// Subscribed-to party (To of the SUBSCRIBE).
+    pub presentity: String,
+    /// Provider name, if attributed.
+    pub provider: Option<String>,
+    /// "active", "rejected 404", "terminated", "pending" ...
+    pub outcome: String,
+    /// NOTIFY + BENOTIFY count.
+    pub notifications: u64,
+    /// States carried, in order (named state; for enterprise→provider also what the provider shows).
+    pub states: Vec<PresenceStateReport>,
+    /// Capture path.
+    pub capture: String,
+    /// Flow id within the capture.
+    pub flow: u64,
+    /// SUBSCRIBE time.
+    pub start: Option<Timestamp>,
+}
+
+/// A presence state as sent and as the receiving side will display it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PresenceStateReport {
+    /// Frame of the NOTIFY / BENOTIFY.
+    pub frame: u64,
+    /// Time.
+    pub time: Option<Timestamp>,
+    /// "out" (enterprise state to provider) or "in".
+    pub direction: String,
+    /// State as sent ("Be Right Back").
+    pub sent: String,
+    /// State the other side displays ("Away" on MSN).
+    pub displayed: String,
+    /// Microsoft availability number, if any.
+    pub availability: Option<u32>,
+    /// Activity token, if any.
+    pub activity: Option<String>,
+}
+
+/// One rule finding with its evidence (output-contract `violations`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Violation {
+    /// Rule ID from restrictions.md, e.g. "PIC-MEDIA".
+    pub rule: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Provider name, if attributed.
+    pub provider: Option<String>,
+    /// Capture path.
+    pub capture: String,
+    /// Flow id within the capture.
+    pub flow: Option<u64>,
+    /// Call-ID, if the finding is about a dialog.
+    pub call_id: Option<String>,
+    /// Frame numbers that show it.
+    pub frames: Vec<u64>,
+    /// Time of the first evidence.
+    pub time: Option<Timestamp>,
+    /// What happened and what the KB says.
+    pub message: String,
+}
+
+/// A not-visible restriction, reported once per provider seen.
+#[derive(Clone, Debug, Serialize)]
+pub struct StandingNote {
+    /// Provider name.
+    pub provider: String,
+    /// The note.
+    pub note: String,
+}
+
+/// Everything one capture's analysis found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AnalysisOutput {
+    /// IM sessions.
+    pub im_sessions: Vec<ImSession>,
+    /// Presence subscriptions.
+    pub presence: Vec<PresenceSubscription>,
+    /// Findings, in capture order.
+    pub violations: Vec<Violation>,
+    /// Standing notes.
+    pub notes: Vec<StandingNote>,
+}

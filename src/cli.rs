@@ -1,0 +1,1 @@
+//! Command line: arguments into an engine configuration, and the exit codes.

@@ -1,0 +1,1 @@
+//! Wires the stages together for one capture and merges captures into a report.

@@ -1,0 +1,1 @@
+//! Renderers: terminal tables, JSON and NDJSON per output-contract.md.

@@ -1,0 +1,5 @@
+//! Message bodies federation analysis reads: SDP offers, presence documents
+//! (PIDF, Microsoft msrtc categories), file-transfer offers, IM text.
+
+pub mod presence;
+pub mod sdp;
