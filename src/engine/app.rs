@@ -1,0 +1,481 @@
+//! The application layer above reassembly: per flow, decide TLS or plain SIP,
+//! decrypt, frame and parse SIP, count, and hand everything to the analyzer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::analysis::{Analyzer, FlowContext, SipEvent, TransportKind};
+use crate::providers::ProviderTable;
+use crate::reassembly::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
+use crate::sip::{RawMessage, SipFramer, SipMessage, looks_like_sip, parse_message};
+use crate::time::Timestamp;
+use crate::tls::{KeyStore, TlsFlow, looks_like_tls};
+
+use super::result::{FlowRecord, MAX_DETAILS, SipCounts, SipEventRecord};
+
+/// How a TCP flow's bytes are read.
+enum Mode {
+    /// No payload seen yet.
+    Unknown,
+    /// TLS records.
+    Tls(Box<TlsFlow>),
+    /// Plain SIP (or something the SIP framer will skip as garbage).
+    Plain,
+}
+
+/// One flow's state while it is live.
+struct FlowState {
+    ctx: FlowContext,
+    mode: Mode,
+    framers: [SipFramer; 2],
+    counters: FlowCounters,
+    gaps: u64,
+    gap_bytes: u64,
+    bytes: [u64; 2],
+    first_frame: u64,
+    start: Timestamp,
+    end: Timestamp,
+    notes: Vec<String>,
+}
+
+impl FlowState {
+    fn new(ctx: FlowContext, first: SegmentMeta) -> Self {
+        FlowState {
+            ctx,
+            mode: Mode::Unknown,
+            framers: [SipFramer::new(), SipFramer::new()],
+            counters: FlowCounters::default(),
+            gaps: 0,
+            gap_bytes: 0,
+            bytes: [0, 0],
+            first_frame: first.frame,
+            start: first.ts,
+            end: first.ts,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Key store in use: the shared one, or a capture's own once it carried DSB secrets.
+pub(crate) enum Keys<'a> {
+    /// From the command line only.
+    Shared(&'a KeyStore),
+    /// Command line plus this capture's DSB secrets.
+    Own(Box<KeyStore>),
+}
+
+impl Keys<'_> {
+    fn get(&self) -> &KeyStore {
+        match self {
+            Keys::Shared(k) => k,
+            Keys::Own(k) => k,
+        }
+    }
+}
+
+/// Counts and the analyzer: everything a framed SIP message updates.
+pub(crate) struct MessageSink<'a> {
+    pub analyzer: Analyzer<'a>,
+    pub providers: &'a ProviderTable,
+    pub sip: SipCounts,
+    pub events: Option<Vec<SipEventRecord>>,
+    pub capture: Arc<str>,
+}
+
+impl MessageSink<'_> {
+    /// Parses, counts and analyzes one framed message.
+    fn message(
+        &mut self,
+        ctx: &FlowContext,
+        dir: Direction,
+        raw: RawMessage<'_>,
+        fc: &mut FlowCounters,
+    ) {
+        fc.sip_messages += 1;
+        self.sip.messages += 1;
+        let (src, dst) = endpoints(ctx, dir);
+        match parse_message(raw.bytes) {
+            Ok(msg) => {
+                self.count(&msg);
+                if fc.domain_provider.is_none() {
+                    fc.domain_provider = domain_provider(self.providers, &msg);
+                }
+                if let Some(events) = &mut self.events {
+                    events.push(event_record(ctx, src, dst, &raw, &msg));
+                }
+                let ev = SipEvent {
+                    flow: ctx,
+                    dir,
+                    src,
+                    dst,
+                    first: raw.first,
+                    last: raw.last,
+                    msg: &msg,
+                };
+                self.analyzer.sip(&ev);
+            }
+            Err(e) => {
+                self.sip.unparsed += 1;
+                if self.sip.unparsed_details.len() < MAX_DETAILS {
+                    self.sip.unparsed_details.push(format!(
+                        "{}: flow {} frame {}: {} bytes: {e}",
+                        self.capture,
+                        ctx.id.0,
+                        raw.first.frame,
+                        raw.bytes.len()
+                    ));
+                }
+            }
+        }
+    }
+
+    fn count(&mut self, msg: &SipMessage) {
+        if msg.parsed_by == crate::sip::ParsedBy::Tolerant {
+            self.sip.tolerant += 1;
+        }
+        match (msg.method(), msg.status()) {
+            (Some(m), _) => *self.sip.requests.entry(m.as_str().to_string()).or_default() += 1,
+            (None, Some(code)) => *self.sip.responses.entry(code.to_string()).or_default() += 1,
+            (None, None) => {}
+        }
+    }
+}
+
+/// The provider named by the domain of any party of a message (From, To, P-Asserted-Identity).
+fn domain_provider(providers: &ProviderTable, msg: &SipMessage) -> Option<String> {
+    [&msg.from, &msg.to, &msg.p_asserted_identity]
+        .into_iter()
+        .flatten()
+        .find_map(|a| providers.by_domain(&a.host()).map(|(p, _)| p.name.clone()))
+}
+
+/// Per-flow counters a message updates.
+#[derive(Default)]
+struct FlowCounters {
+    sip_messages: u64,
+    domain_provider: Option<String>,
+}
+
+fn endpoints(ctx: &FlowContext, dir: Direction) -> (SocketAddr, SocketAddr) {
+    match dir {
+        Direction::ToServer => (ctx.client, ctx.server),
+        Direction::ToClient => (ctx.server, ctx.client),
+    }
+}
+
+fn event_record(
+    ctx: &FlowContext,
+    src: SocketAddr,
+    dst: SocketAddr,
+    raw: &RawMessage<'_>,
+    msg: &SipMessage,
+) -> SipEventRecord {
+    SipEventRecord {
+        time: raw.last.ts,
+        capture: ctx.capture.to_string(),
+        flow: ctx.id.0,
+        frames: [raw.first.frame, raw.last.frame],
+        src: src.to_string(),
+        dst: dst.to_string(),
+        method: msg.method().map(|m| m.as_str().to_string()),
+        status: msg.status(),
+        call_id: msg.call_id.clone(),
+        from: msg.from.as_ref().map(|a| a.address()),
+        to: msg.to.as_ref().map(|a| a.address()),
+        cseq: msg
+            .cseq
+            .as_ref()
+            .map(|(n, m)| format!("{n} {}", m.as_str())),
+        content_type: msg.content_type.clone(),
+        body_length: msg.body.len(),
+    }
+}
+
+/// True when the first bytes look like a TLS record of any content type
+/// (a capture that starts mid-connection sees application data first).
+fn looks_like_tls_midstream(data: &[u8]) -> bool {
+    looks_like_tls(data) || matches!(data, [20..=23, 0x03, 0x01..=0x04, ..])
+}
+
+/// The stream sink the reassembler delivers to, plus UDP flows.
+pub(crate) struct App<'a> {
+    pub capture: Arc<str>,
+    pub keys: Keys<'a>,
+    pub providers: &'a ProviderTable,
+    pub msgs: MessageSink<'a>,
+    flows: HashMap<FlowId, FlowState>,
+    udp: HashMap<(SocketAddr, SocketAddr), FlowState>,
+    next_id: u64,
+    pub records: Vec<FlowRecord>,
+    pub tcp_flows: u64,
+    pub udp_flows: u64,
+    pub gap_bytes: u64,
+    pub keepalives: u64,
+    pub garbage_bytes: u64,
+}
+
+impl<'a> App<'a> {
+    /// A new application layer for one capture.
+    pub fn new(
+        capture: Arc<str>,
+        keys: Keys<'a>,
+        providers: &'a ProviderTable,
+        msgs: MessageSink<'a>,
+    ) -> Self {
+        App {
+            capture,
+            keys,
+            providers,
+            msgs,
+            flows: HashMap::new(),
+            udp: HashMap::new(),
+            next_id: 1,
+            records: Vec::new(),
+            tcp_flows: 0,
+            udp_flows: 0,
+            gap_bytes: 0,
+            keepalives: 0,
+            garbage_bytes: 0,
+        }
+    }
+
+    fn new_ctx(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        transport: TransportKind,
+    ) -> FlowContext {
+        let id = FlowId(self.next_id);
+        self.next_id += 1;
+        FlowContext {
+            capture: self.capture.clone(),
+            id,
+            transport,
+            client,
+            server,
+        }
+    }
+
+    /// Adds DSB secrets found in the capture.
+    pub fn add_secrets(&mut self, text: &[u8], base: &crate::engine::KeyMaterial) {
+        if let Keys::Shared(_) = self.keys {
+            self.keys = Keys::Own(Box::new(base.fork()));
+        }
+        if let Keys::Own(k) = &mut self.keys {
+            k.add_keylog_text(text, crate::tls::KeySource::Dsb, "pcapng DSB");
+        }
+    }
+
+    /// One UDP datagram: SIP if it looks like SIP or uses a SIP port.
+    pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], meta: SegmentMeta) {
+        let sip_port = |p: u16| p == 5060 || p == 5061;
+        let known = self.udp.contains_key(&(src, dst)) || self.udp.contains_key(&(dst, src));
+        if !known && !looks_like_sip(payload) && !(sip_port(src.port()) || sip_port(dst.port())) {
+            return;
+        }
+        if payload
+            .iter()
+            .all(|b| *b == b'\r' || *b == b'\n' || *b == 0)
+        {
+            self.keepalives += 1;
+            return;
+        }
+        let key = if self.udp.contains_key(&(dst, src)) {
+            (dst, src)
+        } else {
+            (src, dst)
+        };
+        if !self.udp.contains_key(&key) {
+            let ctx = self.new_ctx(key.0, key.1, TransportKind::Udp);
+            self.msgs.analyzer.flow_opened(&ctx);
+            self.udp.insert(key, FlowState::new(ctx, meta));
+            self.udp_flows += 1;
+        }
+        let Some(st) = self.udp.get_mut(&key) else {
+            return;
+        };
+        let dir = if src == key.0 {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        };
+        st.bytes[dir.index()] += payload.len() as u64;
+        st.end = meta.ts;
+        // A datagram carries one message (RFC 3261 18.3); no Content-Length needed.
+        let raw = RawMessage {
+            bytes: payload,
+            first: meta,
+            last: meta,
+        };
+        self.msgs.message(&st.ctx, dir, raw, &mut st.counters);
+    }
+
+    /// End of capture: UDP flows become records.
+    pub fn finish_udp(&mut self) {
+        let mut udp: Vec<FlowState> = self.udp.drain().map(|(_, v)| v).collect();
+        udp.sort_by_key(|f| f.ctx.id);
+        for st in udp {
+            let meta = SegmentMeta {
+                frame: st.first_frame,
+                ts: st.end,
+            };
+            self.msgs
+                .analyzer
+                .flow_closed(&st.ctx, CloseReason::EndOfCapture, meta);
+            let rec = self.record(st, None, CloseReason::EndOfCapture);
+            self.records.push(rec);
+        }
+    }
+
+    fn record(
+        &self,
+        st: FlowState,
+        tls: Option<crate::tls::TlsStatus>,
+        reason: CloseReason,
+    ) -> FlowRecord {
+        FlowRecord {
+            id: st.ctx.id.0,
+            capture: self.capture.to_string(),
+            client: st.ctx.client.to_string(),
+            server: st.ctx.server.to_string(),
+            transport: st.ctx.transport,
+            provider: self.flow_provider(&st.ctx).or(st.counters.domain_provider),
+            tls,
+            sip_messages: st.counters.sip_messages,
+            gaps: st.gaps,
+            gap_bytes: st.gap_bytes,
+            bytes_to_server: st.bytes[0],
+            bytes_to_client: st.bytes[1],
+            first_frame: st.first_frame,
+            start: st.start,
+            end: st.end,
+            closed: match reason {
+                CloseReason::Fin => "fin",
+                CloseReason::Rst => "rst",
+                CloseReason::Idle => "idle",
+                CloseReason::EndOfCapture => "end-of-capture",
+            }
+            .to_string(),
+            notes: st.notes,
+        }
+    }
+
+    fn flow_provider(&self, ctx: &FlowContext) -> Option<String> {
+        self.providers
+            .by_addr(ctx.server.ip())
+            .or_else(|| self.providers.by_addr(ctx.client.ip()))
+            .map(|p| p.name.clone())
+    }
+}
+
+impl StreamSink for App<'_> {
+    fn flow_opened(&mut self, info: &FlowInfo) {
+        let ctx = self.new_ctx(info.client, info.server, TransportKind::Tcp);
+        self.msgs.analyzer.flow_opened(&ctx);
+        self.flows.insert(info.id, FlowState::new(ctx, info.first));
+        self.tcp_flows += 1;
+    }
+
+    fn data(&mut self, flow: FlowId, dir: Direction, data: &[u8], meta: SegmentMeta) {
+        let Some(st) = self.flows.get_mut(&flow) else {
+            return;
+        };
+        st.bytes[dir.index()] += data.len() as u64;
+        st.end = meta.ts;
+        if let Mode::Unknown = st.mode {
+            if looks_like_tls_midstream(data) {
+                st.mode = Mode::Tls(Box::new(TlsFlow::new()));
+                st.ctx.transport = TransportKind::Tls;
+            } else {
+                st.mode = Mode::Plain;
+            }
+        }
+        let FlowState {
+            ctx,
+            mode,
+            framers,
+            counters,
+            ..
+        } = st;
+        let msgs = &mut self.msgs;
+        match mode {
+            Mode::Tls(tls) => {
+                let keys = self.keys.get();
+                tls.feed(dir, data, meta, keys, &mut |d, plain, m| {
+                    let framer = &mut framers[d.index()];
+                    if plain.is_empty() {
+                        // Discontinuity in the decrypted stream: resynchronise SIP framing.
+                        framer.gap();
+                        return;
+                    }
+                    framer.push(plain, m, &mut |raw| msgs.message(ctx, d, raw, counters));
+                });
+            }
+            Mode::Plain | Mode::Unknown => {
+                framers[dir.index()]
+                    .push(data, meta, &mut |raw| msgs.message(ctx, dir, raw, counters));
+            }
+        }
+    }
+
+    fn gap(&mut self, flow: FlowId, dir: Direction, len: u64, meta: SegmentMeta) {
+        let Some(st) = self.flows.get_mut(&flow) else {
+            return;
+        };
+        st.gaps += 1;
+        st.gap_bytes += len;
+        self.gap_bytes += len;
+        st.end = meta.ts;
+        match &mut st.mode {
+            Mode::Tls(tls) => tls.gap(dir, len),
+            _ => st.framers[dir.index()].gap(),
+        }
+    }
+
+    fn flow_closed(&mut self, flow: FlowId, reason: CloseReason, meta: SegmentMeta) {
+        let Some(mut st) = self.flows.remove(&flow) else {
+            return;
+        };
+        let tls = match &mut st.mode {
+            Mode::Tls(t) => {
+                t.finish();
+                let status = t.status().clone();
+                self.msgs.analyzer.tls_status(&st.ctx, &status, meta);
+                Some(status)
+            }
+            _ => None,
+        };
+        for (i, f) in st.framers.iter().enumerate() {
+            let s = f.stats();
+            self.keepalives += s.keepalives;
+            self.garbage_bytes += s.garbage_bytes;
+            let side = if i == 0 {
+                "client→server"
+            } else {
+                "server→client"
+            };
+            if s.garbage_bytes > 0 {
+                st.notes.push(format!(
+                    "{side}: {} bytes were not SIP and were skipped",
+                    s.garbage_bytes
+                ));
+            }
+            if f.pending() > 0 {
+                st.notes.push(format!(
+                    "{side}: {} bytes of an incomplete SIP message at close",
+                    f.pending()
+                ));
+            }
+        }
+        if st.counters.sip_messages == 0
+            && st.bytes.iter().sum::<u64>() > 0
+            && tls.as_ref().is_none_or(|t| t.decrypted)
+        {
+            st.notes.push("no SIP found in this connection".into());
+        }
+        self.msgs.analyzer.flow_closed(&st.ctx, reason, meta);
+        let rec = self.record(st, tls, reason);
+        self.records.push(rec);
+    }
+}

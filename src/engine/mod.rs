@@ -1,0 +1,67 @@
+//! Wires the stages together: one capture at a time through decode →
+//! reassembly → TLS → SIP → analysis (`capture_run`), many captures in
+//! parallel with rayon, merged into one [`Report`](crate::report::Report).
+
+mod app;
+mod capture_run;
+mod discover;
+mod keys;
+mod result;
+
+pub use capture_run::{analyze_capture, analyze_source};
+pub use discover::expand_paths;
+pub use keys::KeyMaterial;
+pub use result::{
+    CaptureResult, CaptureSummary, FlowRecord, SipCounts, SipEventRecord, StageStats,
+};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use rayon::prelude::*;
+
+use crate::analysis::AnalysisConfig;
+use crate::providers::ProviderTable;
+use crate::reassembly::ReassemblyConfig;
+use crate::report::Report;
+
+/// Everything an analysis run needs, built by the CLI.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Decryption secrets from the command line.
+    pub keys: Arc<KeyMaterial>,
+    /// Providers in force.
+    pub providers: Arc<ProviderTable>,
+    /// Analysis settings.
+    pub analysis: AnalysisConfig,
+    /// Reassembly limits.
+    pub reassembly: ReassemblyConfig,
+    /// Keep one record per SIP message (for `--format ndjson`).
+    pub keep_sip_events: bool,
+    /// Bytes read so far over all captures (progress indicator).
+    pub progress: Arc<AtomicU64>,
+}
+
+impl EngineConfig {
+    /// A configuration with built-in providers and no keys.
+    pub fn new(keys: KeyMaterial, providers: ProviderTable) -> Self {
+        EngineConfig {
+            keys: Arc::new(keys),
+            providers: Arc::new(providers),
+            analysis: AnalysisConfig::default(),
+            reassembly: ReassemblyConfig::default(),
+            keep_sip_events: false,
+            progress: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+/// Analyzes every capture (in parallel) and merges the results in input order.
+pub fn analyze_files(files: &[PathBuf], cfg: &EngineConfig) -> Report {
+    let results: Vec<CaptureResult> = files
+        .par_iter()
+        .map(|path| analyze_capture(path, cfg))
+        .collect();
+    Report::merge(results, &cfg.keys)
+}

@@ -1,0 +1,192 @@
+//! What one capture's run produces, before captures are merged into a report.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::{AnalysisOutput, TransportKind};
+use crate::time::Timestamp;
+use crate::tls::TlsStatus;
+
+/// Per-capture summary (output-contract `captures`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CaptureSummary {
+    /// Path as given.
+    pub path: String,
+    /// Frames read.
+    pub frames: u64,
+    /// Bytes of captured frame data.
+    pub bytes: u64,
+    /// First frame time.
+    pub start: Option<Timestamp>,
+    /// Last frame time.
+    pub end: Option<Timestamp>,
+    /// What could not be read, with file, frame and byte offset.
+    pub errors: Vec<String>,
+    /// True when the file could not be read to its end (exit status 1).
+    pub unreadable: bool,
+    /// Frames that were not IP, or not TCP/UDP.
+    pub frames_ignored: u64,
+    /// Frames whose headers were corrupt (first ones listed in `errors`).
+    pub decode_errors: u64,
+    /// TCP connections seen.
+    pub tcp_flows: u64,
+    /// UDP SIP flows seen.
+    pub udp_flows: u64,
+    /// Decryption Secrets Blocks found.
+    pub secrets_blocks: u64,
+    /// TCP bytes lost in capture gaps.
+    pub gap_bytes: u64,
+    /// Retransmitted TCP bytes discarded.
+    pub retransmitted_bytes: u64,
+    /// Out-of-order bytes dropped at the buffering caps.
+    pub ooo_bytes_dropped: u64,
+    /// SIP keep-alives (CRLF / CRLFCRLF) skipped.
+    pub keepalives: u64,
+    /// Bytes skipped while resynchronising SIP framing after garbage or loss.
+    pub sip_garbage_bytes: u64,
+}
+
+/// One flow of the report (output-contract `flows`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowRecord {
+    /// Flow number within its capture (1-based, in order of first frame).
+    pub id: u64,
+    /// Capture path.
+    pub capture: String,
+    /// Client end `ip:port`.
+    pub client: String,
+    /// Server end `ip:port`.
+    pub server: String,
+    /// Transport.
+    pub transport: TransportKind,
+    /// Provider by address range, else by SIP domain.
+    pub provider: Option<String>,
+    /// TLS status, for TLS flows.
+    pub tls: Option<TlsStatus>,
+    /// SIP messages framed and parsed (unparsed ones included).
+    pub sip_messages: u64,
+    /// Gaps in the TCP stream (both directions).
+    pub gaps: u64,
+    /// Bytes missing in those gaps.
+    pub gap_bytes: u64,
+    /// Payload bytes client → server.
+    pub bytes_to_server: u64,
+    /// Payload bytes server → client.
+    pub bytes_to_client: u64,
+    /// First frame number.
+    pub first_frame: u64,
+    /// First frame time.
+    pub start: Timestamp,
+    /// Last frame time.
+    pub end: Timestamp,
+    /// How the flow ended ("fin", "rst", "idle", "end-of-capture").
+    pub closed: String,
+    /// Anything odd: "not SIP", bytes skipped, partial message at end.
+    pub notes: Vec<String>,
+}
+
+/// SIP message counts (output-contract `sip`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SipCounts {
+    /// Messages framed (parsed + unparsed).
+    pub messages: u64,
+    /// Requests by method.
+    pub requests: BTreeMap<String, u64>,
+    /// Responses by status code.
+    pub responses: BTreeMap<String, u64>,
+    /// Messages no parser could read.
+    pub unparsed: u64,
+    /// Read by the tolerant parser after rsip refused them.
+    pub tolerant: u64,
+    /// Why messages were unparsed: (capture, frame, reason), first ones.
+    pub unparsed_details: Vec<String>,
+}
+
+impl SipCounts {
+    /// Adds another capture's counts.
+    pub fn add(&mut self, other: &SipCounts) {
+        self.messages += other.messages;
+        self.unparsed += other.unparsed;
+        self.tolerant += other.tolerant;
+        for (k, v) in &other.requests {
+            *self.requests.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.responses {
+            *self.responses.entry(k.clone()).or_default() += v;
+        }
+        let room = MAX_DETAILS.saturating_sub(self.unparsed_details.len());
+        self.unparsed_details
+            .extend(other.unparsed_details.iter().take(room).cloned());
+    }
+}
+
+/// How many unparsed-message details are kept per report.
+pub const MAX_DETAILS: usize = 100;
+
+/// One SIP message as an NDJSON event (kept only for `--format ndjson`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SipEventRecord {
+    /// Time of the last byte.
+    pub time: Timestamp,
+    /// Capture path.
+    pub capture: String,
+    /// Flow id.
+    pub flow: u64,
+    /// First and last frame.
+    pub frames: [u64; 2],
+    /// Sender `ip:port`.
+    pub src: String,
+    /// Receiver `ip:port`.
+    pub dst: String,
+    /// Method for requests.
+    pub method: Option<String>,
+    /// Status for responses.
+    pub status: Option<u16>,
+    /// Call-ID.
+    pub call_id: Option<String>,
+    /// From address.
+    pub from: Option<String>,
+    /// To address.
+    pub to: Option<String>,
+    /// CSeq.
+    pub cseq: Option<String>,
+    /// Body media type.
+    pub content_type: Option<String>,
+    /// Body length.
+    pub body_length: usize,
+}
+
+/// Time spent per stage, for `--stats`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StageStats {
+    /// Reading frames from the file (includes decompression).
+    pub read_ns: u64,
+    /// Link/IP/TCP decoding.
+    pub decode_ns: u64,
+    /// Reassembly plus everything above it (TLS, SIP, analysis) for TCP.
+    pub stream_ns: u64,
+    /// TLS record processing and decryption.
+    pub tls_ns: u64,
+    /// SIP framing, parsing and analysis.
+    pub sip_ns: u64,
+    /// Wall time of the capture.
+    pub wall_ns: u64,
+}
+
+/// Everything one capture produced.
+#[derive(Debug, Default)]
+pub struct CaptureResult {
+    /// Summary.
+    pub summary: CaptureSummary,
+    /// Flows in order of first frame.
+    pub flows: Vec<FlowRecord>,
+    /// SIP counts.
+    pub sip: SipCounts,
+    /// Analysis findings.
+    pub analysis: AnalysisOutput,
+    /// Per-message events (only when asked for).
+    pub sip_events: Vec<SipEventRecord>,
+    /// Stage timings.
+    pub stats: StageStats,
+}

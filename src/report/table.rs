@@ -1,0 +1,342 @@
+//! Terminal tables (comfy-table): captures, providers, flows, SIP counts,
+//! IM sessions, presence, findings grouped by rule, standing notes, errors.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use super::Report;
+
+/// What the table renderer shows.
+#[derive(Clone, Debug, Default)]
+pub struct TableOptions {
+    /// Show per-stage timing (`--stats`).
+    pub stats: bool,
+    /// Flows listed at most (the rest are summarised).
+    pub max_flows: Option<usize>,
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(header.iter().copied());
+    t
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn short_time(t: &Option<crate::time::Timestamp>) -> String {
+    t.map(|t| t.rfc3339()).unwrap_or_else(|| "-".into())
+}
+
+/// Writes every section that has content.
+pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut t = table(&[
+        "capture",
+        "frames",
+        "bytes",
+        "start",
+        "end",
+        "TCP flows",
+        "UDP flows",
+        "errors",
+    ]);
+    for c in &r.captures {
+        t.add_row(vec![
+            c.path.clone(),
+            c.frames.to_string(),
+            c.bytes.to_string(),
+            short_time(&c.start),
+            short_time(&c.end),
+            c.tcp_flows.to_string(),
+            c.udp_flows.to_string(),
+            c.errors.len().to_string(),
+        ]);
+    }
+    writeln!(out, "Captures\n{t}\n")?;
+
+    if !r.providers.is_empty() {
+        let mut t = table(&[
+            "provider",
+            "flows",
+            "decrypted",
+            "SIP messages",
+            "IM sessions",
+            "IM messages",
+            "presence subs",
+            "findings (error/warning/info)",
+        ]);
+        for p in &r.providers {
+            let f = |s: &str| p.findings.get(s).copied().unwrap_or(0);
+            t.add_row(vec![
+                p.provider.clone(),
+                p.flows.to_string(),
+                if p.tls_flows == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{}/{}", p.decrypted, p.tls_flows)
+                },
+                p.sip_messages.to_string(),
+                p.im_sessions.to_string(),
+                p.messages.to_string(),
+                p.presence_subscriptions.to_string(),
+                format!("{}/{}/{}", f("error"), f("warning"), f("info")),
+            ]);
+        }
+        writeln!(out, "Providers\n{t}\n")?;
+    }
+
+    let limit = opts.max_flows.unwrap_or(usize::MAX);
+    let mut t = table(&[
+        "flow",
+        "client",
+        "server",
+        "transport",
+        "provider",
+        "TLS",
+        "bytes c→s / s→c",
+        "SIP",
+        "gaps",
+    ]);
+    let multi = r.captures.len() > 1;
+    for f in r.flows.iter().take(limit) {
+        let tls = match &f.tls {
+            None => "-".to_string(),
+            Some(s) => {
+                let what = [s.version.clone(), s.cipher.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let state = if s.decrypted {
+                    format!(
+                        "decrypted ({})",
+                        s.key_source
+                            .map(|k| format!("{k:?}").to_lowercase())
+                            .unwrap_or_default()
+                    )
+                } else {
+                    "not decrypted".to_string()
+                };
+                let why = s
+                    .failure
+                    .as_ref()
+                    .map(|f| format!(": {f}"))
+                    .unwrap_or_default();
+                format!("{what}\n{state}{why}")
+            }
+        };
+        let id = if multi {
+            format!("{}#{}", f.capture, f.id)
+        } else {
+            f.id.to_string()
+        };
+        t.add_row(vec![
+            id,
+            f.client.clone(),
+            f.server.clone(),
+            format!("{:?}", f.transport).to_lowercase(),
+            opt(&f.provider),
+            tls,
+            format!("{} / {}", f.bytes_to_server, f.bytes_to_client),
+            f.sip_messages.to_string(),
+            if f.gaps == 0 {
+                "0".into()
+            } else {
+                format!("{} ({} B)", f.gaps, f.gap_bytes)
+            },
+        ]);
+    }
+    writeln!(out, "Flows\n{t}")?;
+    if r.flows.len() > limit {
+        writeln!(
+            out,
+            "({} more flows; use --format json for all)",
+            r.flows.len() - limit
+        )?;
+    }
+    writeln!(out)?;
+
+    let mut t = table(&["SIP", "count"]);
+    for (m, n) in &r.sip.requests {
+        t.add_row(vec![m.clone(), n.to_string()]);
+    }
+    for (c, n) in &r.sip.responses {
+        t.add_row(vec![c.clone(), n.to_string()]);
+    }
+    t.add_row(vec!["messages".to_string(), r.sip.messages.to_string()]);
+    t.add_row(vec!["unparsed".to_string(), r.sip.unparsed.to_string()]);
+    writeln!(out, "SIP messages\n{t}\n")?;
+
+    if !r.im_sessions.is_empty() {
+        let mut t = table(&[
+            "Call-ID", "local", "remote", "provider", "start", "out", "in", "typing", "outcome",
+        ]);
+        for s in &r.im_sessions {
+            t.add_row(vec![
+                s.call_id.clone(),
+                s.local.clone(),
+                s.remote.clone(),
+                opt(&s.provider),
+                short_time(&s.start),
+                s.messages_out.to_string(),
+                s.messages_in.to_string(),
+                s.typing.to_string(),
+                s.outcome.clone(),
+            ]);
+        }
+        writeln!(out, "IM sessions\n{t}\n")?;
+    }
+
+    if !r.presence.is_empty() {
+        let mut t = table(&[
+            "Call-ID",
+            "watcher",
+            "presentity",
+            "provider",
+            "outcome",
+            "notifications",
+            "states",
+        ]);
+        for p in &r.presence {
+            let states = p
+                .states
+                .iter()
+                .map(|s| {
+                    if s.sent == s.displayed {
+                        s.sent.clone()
+                    } else {
+                        format!("{} (shown as {})", s.sent, s.displayed)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            t.add_row(vec![
+                p.call_id.clone(),
+                p.watcher.clone(),
+                p.presentity.clone(),
+                opt(&p.provider),
+                p.outcome.clone(),
+                p.notifications.to_string(),
+                states,
+            ]);
+        }
+        writeln!(out, "Presence\n{t}\n")?;
+    }
+
+    if !r.violations.is_empty() {
+        let mut by_rule: BTreeMap<&str, Vec<&crate::analysis::Violation>> = BTreeMap::new();
+        for v in &r.violations {
+            by_rule.entry(v.rule).or_default().push(v);
+        }
+        let mut t = table(&[
+            "rule",
+            "severity",
+            "provider",
+            "flow",
+            "Call-ID",
+            "frames",
+            "time",
+            "what happened",
+        ]);
+        for (rule, vs) in by_rule {
+            for v in vs {
+                let frames = v
+                    .frames
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                t.add_row(vec![
+                    rule.to_string(),
+                    v.severity.as_str().to_string(),
+                    opt(&v.provider),
+                    v.flow
+                        .map(|f| {
+                            if multi {
+                                format!("{}#{f}", v.capture)
+                            } else {
+                                f.to_string()
+                            }
+                        })
+                        .unwrap_or_else(|| "-".into()),
+                    opt(&v.call_id),
+                    frames,
+                    short_time(&v.time),
+                    v.message.clone(),
+                ]);
+            }
+        }
+        writeln!(out, "Findings\n{t}\n")?;
+    }
+
+    if !r.notes.is_empty() {
+        let mut t = table(&["provider", "standing note (not visible on the wire)"]);
+        for n in &r.notes {
+            t.add_row(vec![n.provider.clone(), n.note.clone()]);
+        }
+        writeln!(out, "Notes\n{t}\n")?;
+    }
+
+    let mut problems: Vec<String> = Vec::new();
+    for c in &r.captures {
+        problems.extend(c.errors.iter().cloned());
+    }
+    problems.extend(
+        r.sip
+            .unparsed_details
+            .iter()
+            .map(|d| format!("unparsed SIP: {d}")),
+    );
+    problems.extend(r.keys.errors.iter().cloned());
+    if r.keys.keylog.malformed > 0 {
+        problems.push(format!(
+            "key logs: {} malformed lines ignored",
+            r.keys.keylog.malformed
+        ));
+    }
+    for f in &r.flows {
+        for n in &f.notes {
+            problems.push(format!("{} flow {}: {n}", f.capture, f.id));
+        }
+    }
+    if !problems.is_empty() {
+        writeln!(out, "Problems")?;
+        for p in problems {
+            writeln!(out, "  - {p}")?;
+        }
+        writeln!(out)?;
+    }
+
+    if opts.stats {
+        let mut t = table(&["capture", "wall ms", "MB/s"]);
+        for (path, s) in &r.stats {
+            let bytes = r
+                .captures
+                .iter()
+                .find(|c| &c.path == path)
+                .map(|c| c.bytes)
+                .unwrap_or(0);
+            let secs = s.wall_ns as f64 / 1e9;
+            let mbs = if secs > 0.0 {
+                bytes as f64 / 1e6 / secs
+            } else {
+                0.0
+            };
+            t.add_row(vec![
+                path.clone(),
+                format!("{:.1}", secs * 1e3),
+                format!("{mbs:.0}"),
+            ]);
+        }
+        writeln!(out, "Stage statistics\n{t}\n")?;
+    }
+    Ok(())
+}
