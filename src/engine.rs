@@ -1,1 +1,0 @@
-//! Wires the stages together for one capture and merges captures into a report.
