@@ -1,1 +1,0 @@
-//! Command line: arguments into an engine configuration, and the exit codes.

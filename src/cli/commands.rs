@@ -1,0 +1,237 @@
+//! Running a parsed command line: build the configuration, run, render, exit code.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use super::args::{AnalyzeArgs, Cli, Command, CommonArgs, Format};
+use super::progress::Progress;
+use super::{EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE};
+use crate::analysis::Severity;
+use crate::engine::{self, EngineConfig, KeyMaterial};
+use crate::providers::ProviderTable;
+use crate::report::{self, Report, TableOptions};
+
+/// Why a command could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments or option files (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The report could not be written.
+    #[error("cannot write report: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Runs the command; returns the process exit status.
+pub fn run(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Analyze(a) => analyze(a),
+        Command::Live(l) => super::live::run(l),
+        Command::Providers { providers } => {
+            let table = load_providers(providers.as_ref())?;
+            print_providers(&table, &mut std::io::stdout().lock())?;
+            Ok(EXIT_OK)
+        }
+        Command::Rules => {
+            print_rules(&mut std::io::stdout().lock())?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Builds the provider table from the built-in data and an optional file.
+pub(crate) fn load_providers(path: Option<&PathBuf>) -> Result<ProviderTable, CliError> {
+    let mut table = ProviderTable::builtin();
+    if let Some(p) = path {
+        table
+            .apply_file(p)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    Ok(table)
+}
+
+/// Builds the engine configuration shared by `analyze` and `live`.
+pub(crate) fn engine_config(c: &CommonArgs) -> Result<EngineConfig, CliError> {
+    let mut keys = KeyMaterial::new();
+    for k in &c.keylog {
+        keys.add_keylog_file(k);
+    }
+    for k in &c.rsa_key {
+        keys.add_rsa_key(k);
+    }
+    let mut cfg = EngineConfig::new(keys, load_providers(c.providers.as_ref())?);
+    cfg.analysis.show_content = c.show_content;
+    cfg.analysis.closed_session_secs = c.closed_session_minutes.saturating_mul(60);
+    if let Some(bundle) = &c.ca_bundle {
+        cfg.analysis.trust_anchors = read_ca_bundle(bundle)?;
+    }
+    cfg.keep_sip_events = c.format == Format::Ndjson;
+    Ok(cfg)
+}
+
+fn read_ca_bundle(path: &PathBuf) -> Result<Vec<Vec<u8>>, CliError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let iter = CertificateDer::pem_file_iter(path)
+        .map_err(|e| CliError::Usage(format!("{}: cannot read CA bundle: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for cert in iter {
+        let cert = cert.map_err(|e| {
+            CliError::Usage(format!(
+                "{}: bad certificate in CA bundle: {e}",
+                path.display()
+            ))
+        })?;
+        out.push(cert.as_ref().to_vec());
+    }
+    if out.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: no certificates in CA bundle",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
+/// Opens the report destination.
+pub(crate) fn output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, CliError> {
+    Ok(match path {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
+            CliError::Usage(format!("{}: cannot create output file: {e}", p.display()))
+        })?)),
+        None => Box::new(BufWriter::new(std::io::stdout())),
+    })
+}
+
+/// Renders a report in the chosen format.
+pub(crate) fn render(r: &Report, c: &CommonArgs, out: &mut dyn Write) -> std::io::Result<()> {
+    match c.format {
+        Format::Table => report::write_tables(
+            r,
+            &TableOptions {
+                stats: c.stats,
+                max_flows: None,
+            },
+            out,
+        )?,
+        Format::Json => report::write_json(r, out)?,
+        Format::Ndjson => report::write_ndjson(r, out)?,
+    }
+    out.flush()
+}
+
+/// The exit status for a finished report.
+pub(crate) fn exit_status(r: &Report, c: &CommonArgs) -> i32 {
+    if let Some(sev) = c.fail_on.as_deref().and_then(Severity::parse) {
+        if r.has_finding_at_least(sev) {
+            return EXIT_FINDINGS;
+        }
+    }
+    if r.any_unreadable() {
+        EXIT_UNREADABLE
+    } else {
+        EXIT_OK
+    }
+}
+
+fn analyze(a: AnalyzeArgs) -> Result<i32, CliError> {
+    let cfg = engine_config(&a.common)?;
+    let (files, missing) = engine::expand_paths(&a.paths);
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let counter: Arc<AtomicU64> = cfg.progress.clone();
+    let mut out = output(a.common.output.as_ref())?;
+    let report = {
+        let _progress = Progress::start(counter, total, !a.quiet);
+        let mut r = engine::analyze_files(&files, &cfg);
+        for (path, why) in missing {
+            r.captures.push(engine::CaptureSummary {
+                path: path.display().to_string(),
+                errors: vec![format!("{}: {why}", path.display())],
+                unreadable: true,
+                ..Default::default()
+            });
+        }
+        r
+    };
+    if a.common.stats {
+        print_stats(&report);
+    }
+    render(&report, &a.common, &mut out)?;
+    Ok(exit_status(&report, &a.common))
+}
+
+fn print_stats(r: &Report) {
+    let mut e = std::io::stderr().lock();
+    for (path, s) in &r.stats {
+        let bytes = r
+            .captures
+            .iter()
+            .find(|c| &c.path == path)
+            .map(|c| c.bytes)
+            .unwrap_or(0);
+        let secs = (s.wall_ns as f64 / 1e9).max(1e-9);
+        let _ = writeln!(
+            e,
+            "stats: {path}: {:.1} ms wall, {:.0} MB/s, {} SIP messages",
+            secs * 1e3,
+            bytes as f64 / 1e6 / secs,
+            r.flows
+                .iter()
+                .filter(|f| &f.capture == path)
+                .map(|f| f.sip_messages)
+                .sum::<u64>()
+        );
+    }
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(header.iter().copied());
+    t
+}
+
+fn print_providers(table: &ProviderTable, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut t = new_table(&["provider", "address ranges", "domains"]);
+    for p in &table.providers {
+        let ranges = p
+            .ranges
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let domains = p
+            .domains
+            .iter()
+            .map(|d| match d.retired {
+                Some(at) => format!(
+                    "{} (retired {})",
+                    d.name,
+                    at.rfc3339().get(..10).unwrap_or("")
+                ),
+                None => d.name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        t.add_row(vec![p.name.clone(), ranges, domains]);
+    }
+    writeln!(out, "{t}")
+}
+
+fn print_rules(out: &mut dyn Write) -> std::io::Result<()> {
+    let mut t = new_table(&["rule", "severity", "KB section", "fires when"]);
+    // PENDING-RULES-CATALOG: filled from crate::analysis::rules() once the catalog lands.
+    t.add_row(vec!["-", "-", "-", "-"]);
+    writeln!(out, "{t}")
+}
