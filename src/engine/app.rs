@@ -13,6 +13,7 @@ use crate::time::Timestamp;
 use crate::tls::{KeyStore, TlsFlow, looks_like_tls};
 
 use super::result::{FlowRecord, MAX_DETAILS, SipCounts, SipEventRecord};
+use super::{EventHook, LiveEvent};
 
 /// How a TCP flow's bytes are read.
 enum Mode {
@@ -81,6 +82,7 @@ pub(crate) struct MessageSink<'a> {
     pub sip: SipCounts,
     pub events: Option<Vec<SipEventRecord>>,
     pub capture: Arc<str>,
+    pub hook: Option<EventHook>,
 }
 
 impl MessageSink<'_> {
@@ -101,8 +103,14 @@ impl MessageSink<'_> {
                 if fc.domain_provider.is_none() {
                     fc.domain_provider = domain_provider(self.providers, &msg);
                 }
-                if let Some(events) = &mut self.events {
-                    events.push(event_record(ctx, src, dst, &raw, &msg));
+                if self.events.is_some() || self.hook.is_some() {
+                    let rec = event_record(ctx, src, dst, &raw, &msg);
+                    if let Some(h) = &self.hook {
+                        h(LiveEvent::Sip(&rec));
+                    }
+                    if let Some(events) = &mut self.events {
+                        events.push(rec);
+                    }
                 }
                 let ev = SipEvent {
                     flow: ctx,
@@ -257,13 +265,23 @@ impl<'a> App<'a> {
         }
     }
 
-    /// Adds DSB secrets found in the capture.
-    pub fn add_secrets(&mut self, text: &[u8], base: &crate::engine::KeyMaterial) {
+    /// Adds secrets found in the capture (DSB) or in a followed key log (live).
+    pub fn add_secrets(
+        &mut self,
+        text: &[u8],
+        source: crate::tls::KeySource,
+        base: &crate::engine::KeyMaterial,
+    ) {
         if let Keys::Shared(_) = self.keys {
             self.keys = Keys::Own(Box::new(base.fork()));
         }
         if let Keys::Own(k) = &mut self.keys {
-            k.add_keylog_text(text, crate::tls::KeySource::Dsb, "pcapng DSB");
+            let origin = if source == crate::tls::KeySource::Dsb {
+                "pcapng DSB"
+            } else {
+                "followed key log"
+            };
+            k.add_keylog_text(text, source, origin);
         }
     }
 
@@ -476,6 +494,9 @@ impl StreamSink for App<'_> {
         }
         self.msgs.analyzer.flow_closed(&st.ctx, reason, meta);
         let rec = self.record(st, tls, reason);
+        if let Some(h) = &self.msgs.hook {
+            h(LiveEvent::FlowClosed(&rec));
+        }
         self.records.push(rec);
     }
 }

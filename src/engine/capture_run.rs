@@ -12,6 +12,7 @@ use crate::capture::{self, CaptureItem, FrameSource};
 use crate::decode::{Decoder, Transport};
 use crate::reassembly::{SegmentMeta, TcpReassembler};
 use crate::time::Timestamp;
+use crate::tls::KeySource;
 
 use super::EngineConfig;
 use super::app::{App, Keys, MessageSink};
@@ -56,6 +57,7 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
         sip: Default::default(),
         events: cfg.keep_sip_events.then(Vec::new),
         capture: name.clone(),
+        hook: cfg.on_event.clone(),
     };
     let mut app = App::new(
         name.clone(),
@@ -86,7 +88,10 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
             CaptureItem::Secrets(s) => {
                 summary.secrets_blocks += 1;
                 if s.secrets_type == 0x544c_534b {
-                    app.add_secrets(s.data, &cfg.keys);
+                    app.add_secrets(s.data, KeySource::Dsb, &cfg.keys);
+                } else if s.secrets_type == crate::live::FOLLOWED_KEYLOG {
+                    summary.secrets_blocks -= 1;
+                    app.add_secrets(s.data, KeySource::Keylog, &cfg.keys);
                 } else {
                     summary.errors.push(format!(
                         "{name}: decryption secrets block of unknown type 0x{:08x} ignored",

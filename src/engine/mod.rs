@@ -41,7 +41,23 @@ pub struct EngineConfig {
     pub keep_sip_events: bool,
     /// Bytes read so far over all captures (progress indicator).
     pub progress: Arc<AtomicU64>,
+    /// Called as things happen (live capture prints with it).
+    pub on_event: Option<EventHook>,
 }
+
+/// Something that just happened, for printing while a live capture runs.
+#[derive(Clone, Copy, Debug)]
+pub enum LiveEvent<'a> {
+    /// A SIP message was decoded.
+    Sip(&'a SipEventRecord),
+    /// A flow ended.
+    FlowClosed(&'a FlowRecord),
+    /// A rule fired.
+    Violation(&'a crate::analysis::Violation),
+}
+
+/// Receives [`LiveEvent`]s.
+pub type EventHook = Arc<dyn Fn(LiveEvent<'_>) + Send + Sync>;
 
 impl EngineConfig {
     /// A configuration with built-in providers and no keys.
@@ -53,6 +69,7 @@ impl EngineConfig {
             reassembly: ReassemblyConfig::default(),
             keep_sip_events: false,
             progress: Arc::new(AtomicU64::new(0)),
+            on_event: None,
         }
     }
 }
