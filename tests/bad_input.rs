@@ -44,8 +44,32 @@ fn record(data: &[u8], incl_len: u32) -> Vec<u8> {
 fn eth_ipv4_udp(payload: &[u8]) -> Vec<u8> {
     let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
     let total = 20 + 8 + payload.len();
-    let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, 17, 0, 0, 203, 0, 113, 10, 134, 170, 96, 10];
-    let mut sum: u32 = ip.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))).sum();
+    let mut ip = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0,
+        0,
+        64,
+        17,
+        0,
+        0,
+        203,
+        0,
+        113,
+        10,
+        134,
+        170,
+        96,
+        10,
+    ];
+    let mut sum: u32 = ip
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
@@ -84,8 +108,16 @@ fn analyze(paths: &[&Path]) -> (i32, Value, String) {
         .args(["--format", "json", "--quiet"])
         .output()
         .expect("run fedscope");
-    let code = out.status.code().expect("exit code, not a signal (a panic aborts with 101)");
-    assert_ne!(code, 101, "fedscope panicked: {}", String::from_utf8_lossy(&out.stderr));
+    let code = out
+        .status
+        .code()
+        .expect("exit code, not a signal (a panic aborts with 101)");
+    assert_ne!(
+        code,
+        101,
+        "fedscope panicked: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report even for bad input");
     (code, json, String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -105,7 +137,10 @@ fn empty_file_is_reported_and_exit_1() {
     assert_eq!(code, 1);
     let errs = errors_of(&json, 0);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("empty.pcap") && errs[0].contains("empty"), "{errs:?}");
+    assert!(
+        errs[0].contains("empty.pcap") && errs[0].contains("empty"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -130,11 +165,16 @@ fn truncated_mid_record_keeps_earlier_frames() {
     let p = write(d.path(), "truncated.pcap", &bytes);
     let (code, json, _) = analyze(&[&p]);
     assert_eq!(code, 1);
-    assert_eq!(json["captures"][0]["frames"], 1, "the complete first frame is kept");
+    assert_eq!(
+        json["captures"][0]["frames"], 1,
+        "the complete first frame is kept"
+    );
     assert_eq!(json["sip"]["requests"]["OPTIONS"], 1);
     let errs = errors_of(&json, 0);
     assert!(
-        errs.iter().any(|e| e.contains("truncated.pcap") && e.contains("frame 2") && e.contains(&format!("offset {second_offset}"))),
+        errs.iter().any(|e| e.contains("truncated.pcap")
+            && e.contains("frame 2")
+            && e.contains(&format!("offset {second_offset}"))),
         "error names file, frame 2 and offset {second_offset}: {errs:?}"
     );
 }
@@ -153,7 +193,11 @@ fn random_bytes_are_not_a_capture() {
     let (code, json, _) = analyze(&[&p]);
     assert_eq!(code, 1);
     let errs = errors_of(&json, 0);
-    assert!(errs.iter().any(|e| e.contains("random.pcap") && e.contains("offset 0")), "{errs:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("random.pcap") && e.contains("offset 0")),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -170,7 +214,9 @@ fn record_length_that_lies_is_caught() {
     assert_eq!(json["captures"][0]["frames"], 1);
     let errs = errors_of(&json, 0);
     assert!(
-        errs.iter().any(|e| e.contains("lying.pcap") && e.contains("frame 2") && e.contains(&format!("offset {lie_offset}"))),
+        errs.iter().any(|e| e.contains("lying.pcap")
+            && e.contains("frame 2")
+            && e.contains(&format!("offset {lie_offset}"))),
         "{errs:?}"
     );
 }
@@ -189,10 +235,16 @@ fn corrupt_ip_header_is_reported_and_the_rest_decoded() {
     let (code, json, _) = analyze(&[&p]);
     assert_eq!(code, 0, "the file itself was readable");
     assert_eq!(json["captures"][0]["frames"], 2);
-    assert_eq!(json["sip"]["requests"]["OPTIONS"], 1, "the good frame is still decoded");
+    assert_eq!(
+        json["sip"]["requests"]["OPTIONS"], 1,
+        "the good frame is still decoded"
+    );
     let errs = errors_of(&json, 0);
     assert!(
-        errs.iter().any(|e| e.contains("corrupt-ip.pcap") && e.contains("frame 1") && e.contains(&format!("offset {bad_offset}")) && e.to_lowercase().contains("ipv4")),
+        errs.iter().any(|e| e.contains("corrupt-ip.pcap")
+            && e.contains("frame 1")
+            && e.contains(&format!("offset {bad_offset}"))
+            && e.to_lowercase().contains("ipv4")),
         "{errs:?}"
     );
 }

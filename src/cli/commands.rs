@@ -49,9 +49,7 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
 pub(crate) fn load_providers(path: Option<&PathBuf>) -> Result<ProviderTable, CliError> {
     let mut table = ProviderTable::builtin();
     if let Some(p) = path {
-        table
-            .apply_file(p)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+        table.apply_file(p).map_err(|e| CliError::Usage(e.to_string()))?;
     }
     Ok(table)
 }
@@ -82,12 +80,8 @@ fn read_ca_bundle(path: &PathBuf) -> Result<Vec<Vec<u8>>, CliError> {
         .map_err(|e| CliError::Usage(format!("{}: cannot read CA bundle: {e}", path.display())))?;
     let mut out = Vec::new();
     for cert in iter {
-        let cert = cert.map_err(|e| {
-            CliError::Usage(format!(
-                "{}: bad certificate in CA bundle: {e}",
-                path.display()
-            ))
-        })?;
+        let cert = cert
+            .map_err(|e| CliError::Usage(format!("{}: bad certificate in CA bundle: {e}", path.display())))?;
         out.push(cert.as_ref().to_vec());
     }
     if out.is_empty() {
@@ -215,11 +209,7 @@ fn print_providers(table: &ProviderTable, out: &mut dyn Write) -> std::io::Resul
             .domains
             .iter()
             .map(|d| match d.retired {
-                Some(at) => format!(
-                    "{} (retired {})",
-                    d.name,
-                    at.rfc3339().get(..10).unwrap_or("")
-                ),
+                Some(at) => format!("{} (retired {})", d.name, at.rfc3339().get(..10).unwrap_or("")),
                 None => d.name.clone(),
             })
             .collect::<Vec<_>>()

@@ -87,13 +87,7 @@ pub(crate) struct MessageSink<'a> {
 
 impl MessageSink<'_> {
     /// Parses, counts and analyzes one framed message.
-    fn message(
-        &mut self,
-        ctx: &FlowContext,
-        dir: Direction,
-        raw: RawMessage<'_>,
-        fc: &mut FlowCounters,
-    ) {
+    fn message(&mut self, ctx: &FlowContext, dir: Direction, raw: RawMessage<'_>, fc: &mut FlowCounters) {
         fc.sip_messages += 1;
         self.sip.messages += 1;
         let (src, dst) = endpoints(ctx, dir);
@@ -191,10 +185,7 @@ fn event_record(
         call_id: msg.call_id.clone(),
         from: msg.from.as_ref().map(|a| a.address()),
         to: msg.to.as_ref().map(|a| a.address()),
-        cseq: msg
-            .cseq
-            .as_ref()
-            .map(|(n, m)| format!("{n} {}", m.as_str())),
+        cseq: msg.cseq.as_ref().map(|(n, m)| format!("{n} {}", m.as_str())),
         content_type: msg.content_type.clone(),
         body_length: msg.body.len(),
     }
@@ -248,12 +239,7 @@ impl<'a> App<'a> {
         }
     }
 
-    fn new_ctx(
-        &mut self,
-        client: SocketAddr,
-        server: SocketAddr,
-        transport: TransportKind,
-    ) -> FlowContext {
+    fn new_ctx(&mut self, client: SocketAddr, server: SocketAddr, transport: TransportKind) -> FlowContext {
         let id = FlowId(self.next_id);
         self.next_id += 1;
         FlowContext {
@@ -292,10 +278,7 @@ impl<'a> App<'a> {
         if !known && !looks_like_sip(payload) && !(sip_port(src.port()) || sip_port(dst.port())) {
             return;
         }
-        if payload
-            .iter()
-            .all(|b| *b == b'\r' || *b == b'\n' || *b == 0)
-        {
+        if payload.iter().all(|b| *b == b'\r' || *b == b'\n' || *b == 0) {
             self.keepalives += 1;
             return;
         }
@@ -346,12 +329,7 @@ impl<'a> App<'a> {
         }
     }
 
-    fn record(
-        &self,
-        st: FlowState,
-        tls: Option<crate::tls::TlsStatus>,
-        reason: CloseReason,
-    ) -> FlowRecord {
+    fn record(&self, st: FlowState, tls: Option<crate::tls::TlsStatus>, reason: CloseReason) -> FlowRecord {
         FlowRecord {
             id: st.ctx.id.0,
             capture: self.capture.to_string(),
@@ -431,8 +409,7 @@ impl StreamSink for App<'_> {
                 });
             }
             Mode::Plain | Mode::Unknown => {
-                framers[dir.index()]
-                    .push(data, meta, &mut |raw| msgs.message(ctx, dir, raw, counters));
+                framers[dir.index()].push(data, meta, &mut |raw| msgs.message(ctx, dir, raw, counters));
             }
         }
     }

@@ -59,12 +59,7 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
         capture: name.clone(),
         hook: cfg.on_event.clone(),
     };
-    let mut app = App::new(
-        name.clone(),
-        Keys::Shared(cfg.keys.store()),
-        &cfg.providers,
-        msgs,
-    );
+    let mut app = App::new(name.clone(), Keys::Shared(cfg.keys.store()), &cfg.providers, msgs);
     let mut decoder = Decoder::new();
     let mut reasm = TcpReassembler::new(cfg.reassembly.clone());
     let mut last = SegmentMeta {
@@ -144,10 +139,8 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
             published = now;
         }
     }
-    cfg.progress.fetch_add(
-        src.bytes_read().saturating_sub(published),
-        Ordering::Relaxed,
-    );
+    cfg.progress
+        .fetch_add(src.bytes_read().saturating_sub(published), Ordering::Relaxed);
     if summary.decode_errors as usize > MAX_DECODE_ERRORS_LISTED {
         summary.errors.push(format!(
             "{name}: {} more frames with corrupt headers not listed",

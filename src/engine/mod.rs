@@ -11,9 +11,7 @@ mod result;
 pub use capture_run::{analyze_capture, analyze_source};
 pub use discover::expand_paths;
 pub use keys::KeyMaterial;
-pub use result::{
-    CaptureResult, CaptureSummary, FlowRecord, SipCounts, SipEventRecord, StageStats,
-};
+pub use result::{CaptureResult, CaptureSummary, FlowRecord, SipCounts, SipEventRecord, StageStats};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -76,9 +74,6 @@ impl EngineConfig {
 
 /// Analyzes every capture (in parallel) and merges the results in input order.
 pub fn analyze_files(files: &[PathBuf], cfg: &EngineConfig) -> Report {
-    let results: Vec<CaptureResult> = files
-        .par_iter()
-        .map(|path| analyze_capture(path, cfg))
-        .collect();
+    let results: Vec<CaptureResult> = files.par_iter().map(|path| analyze_capture(path, cfg)).collect();
     Report::merge(results, &cfg.keys)
 }

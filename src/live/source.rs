@@ -69,12 +69,7 @@ impl LiveSource {
             .snaplen(262_144)
             .timeout(100)
             .open()
-            .map_err(|e| {
-                err(
-                    &path,
-                    format!("cannot open interface {}: {e}", opts.interface),
-                )
-            })?;
+            .map_err(|e| err(&path, format!("cannot open interface {}: {e}", opts.interface)))?;
         let mut cap = cap;
         cap.filter(&opts.filter, true)
             .map_err(|e| err(&path, format!("bad filter {:?}: {e}", opts.filter)))?;
