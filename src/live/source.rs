@@ -70,7 +70,9 @@ impl LiveSource {
             .timeout(100)
             .open()
             .map_err(|e| err(&path, format!("cannot open interface {}: {e}", opts.interface)))?;
-        let mut cap = cap;
+        // Immediate mode makes libpcap ignore the read timeout, so poll non-blocking
+        // and sleep briefly when idle: Ctrl-C and --duration are noticed within 5 ms.
+        let mut cap = cap.setnonblock().map_err(|e| err(&path, e))?;
         cap.filter(&opts.filter, true)
             .map_err(|e| err(&path, format!("bad filter {:?}: {e}", opts.filter)))?;
         let save = match &opts.write {
@@ -154,12 +156,8 @@ impl FrameSource for LiveSource {
                     );
                     break (ts, pkt.header.len);
                 }
-                Err(pcap::Error::TimeoutExpired) => {
-                    // A quiet moment: look for new key-log lines right away.
-                    self.last_poll = Instant::now()
-                        .checked_sub(Duration::from_secs(1))
-                        .unwrap_or(self.last_poll);
-                }
+                // Nothing waiting (non-blocking handle): idle briefly.
+                Err(pcap::Error::TimeoutExpired) => std::thread::sleep(Duration::from_millis(5)),
                 Err(e) => return Err(err(&self.path, format!("capture failed: {e}"))),
             }
         };
