@@ -89,6 +89,10 @@ pub struct AnalyzeArgs {
     /// Hide the progress indicator on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Worker threads (0: every core). Files run in parallel; a large file is
+    /// sharded by flow when there are fewer files than threads.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
 }
 
 /// `fedscope live`.

@@ -146,7 +146,7 @@ fn analyze(a: AnalyzeArgs) -> Result<i32, CliError> {
     let mut out = output(a.common.output.as_ref())?;
     let report = {
         let _progress = Progress::start(counter, total, !a.quiet);
-        let mut r = engine::analyze_files(&files, &cfg);
+        let mut r = engine::analyze_files(&files, &cfg, a.threads);
         for (path, why) in missing {
             r.captures.push(engine::CaptureSummary {
                 path: path.display().to_string(),

@@ -1,17 +1,24 @@
 //! The application layer above reassembly: per flow, decide TLS or plain SIP,
-//! decrypt, frame and parse SIP, count, and hand everything to the analyzer.
+//! decrypt, frame and parse SIP, count, and emit analysis events. One `App`
+//! serves a whole capture, or one shard of it.
+//!
+//! Flows are identified inside the engine by the number of their first frame
+//! (unique, and the same however the capture is sharded); the report
+//! renumbers them 1, 2, 3 … in order of first frame.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::analysis::{Analyzer, FlowContext, SipEvent, TransportKind};
+use crate::analysis::{FlowContext, TransportKind};
 use crate::providers::ProviderTable;
 use crate::reassembly::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
-use crate::sip::{RawMessage, SipFramer, SipMessage, looks_like_sip, parse_message};
+use crate::sip::{ParsedBy, RawMessage, SipFramer, SipMessage, looks_like_sip, parse_message};
 use crate::time::Timestamp;
-use crate::tls::{KeyStore, TlsFlow, looks_like_tls};
+use crate::tls::{KeySource, KeyStore, TlsFlow, looks_like_tls};
 
+use super::KeyMaterial;
+use super::events::{AnalysisEvent, Emitter};
 use super::result::{FlowRecord, MAX_DETAILS, SipCounts, SipEventRecord};
 use super::{EventHook, LiveEvent};
 
@@ -25,9 +32,16 @@ enum Mode {
     Plain,
 }
 
+/// Per-flow counters a message updates.
+#[derive(Default)]
+struct FlowCounters {
+    sip_messages: u64,
+    domain_provider: Option<String>,
+}
+
 /// One flow's state while it is live.
 struct FlowState {
-    ctx: FlowContext,
+    ctx: Arc<FlowContext>,
     mode: Mode,
     framers: [SipFramer; 2],
     counters: FlowCounters,
@@ -43,7 +57,7 @@ struct FlowState {
 impl FlowState {
     fn new(ctx: FlowContext, first: SegmentMeta) -> Self {
         FlowState {
-            ctx,
+            ctx: Arc::new(ctx),
             mode: Mode::Unknown,
             framers: [SipFramer::new(), SipFramer::new()],
             counters: FlowCounters::default(),
@@ -58,11 +72,11 @@ impl FlowState {
     }
 }
 
-/// Key store in use: the shared one, or a capture's own once it carried DSB secrets.
+/// Key store in use: the shared one, or a capture's own once it carried secrets.
 pub(crate) enum Keys<'a> {
     /// From the command line only.
     Shared(&'a KeyStore),
-    /// Command line plus this capture's DSB secrets.
+    /// Command line plus secrets found in the capture (DSB) or a followed key log.
     Own(Box<KeyStore>),
 }
 
@@ -75,19 +89,25 @@ impl Keys<'_> {
     }
 }
 
-/// Counts and the analyzer: everything a framed SIP message updates.
+/// Counts, NDJSON records and analysis events: everything a framed SIP message updates.
 pub(crate) struct MessageSink<'a> {
-    pub analyzer: Analyzer<'a>,
     pub providers: &'a ProviderTable,
     pub sip: SipCounts,
-    pub events: Option<Vec<SipEventRecord>>,
+    pub records: Option<Vec<SipEventRecord>>,
     pub capture: Arc<str>,
     pub hook: Option<EventHook>,
+    pub emitter: Emitter,
 }
 
 impl MessageSink<'_> {
-    /// Parses, counts and analyzes one framed message.
-    fn message(&mut self, ctx: &FlowContext, dir: Direction, raw: RawMessage<'_>, fc: &mut FlowCounters) {
+    /// Parses, counts and emits one framed message.
+    fn message(
+        &mut self,
+        ctx: &Arc<FlowContext>,
+        dir: Direction,
+        raw: RawMessage<'_>,
+        fc: &mut FlowCounters,
+    ) {
         fc.sip_messages += 1;
         self.sip.messages += 1;
         let (src, dst) = endpoints(ctx, dir);
@@ -97,33 +117,32 @@ impl MessageSink<'_> {
                 if fc.domain_provider.is_none() {
                     fc.domain_provider = domain_provider(self.providers, &msg);
                 }
-                if self.events.is_some() || self.hook.is_some() {
+                if self.records.is_some() || self.hook.is_some() {
                     let rec = event_record(ctx, src, dst, &raw, &msg);
                     if let Some(h) = &self.hook {
                         h(LiveEvent::Sip(&rec));
                     }
-                    if let Some(events) = &mut self.events {
-                        events.push(rec);
+                    if let Some(records) = &mut self.records {
+                        records.push(rec);
                     }
                 }
-                let ev = SipEvent {
-                    flow: ctx,
+                let ev = AnalysisEvent::Sip {
+                    flow: ctx.clone(),
                     dir,
                     src,
                     dst,
                     first: raw.first,
                     last: raw.last,
-                    msg: &msg,
+                    msg: Box::new(msg),
                 };
-                self.analyzer.sip(&ev);
+                self.emitter.emit(ctx.id.0, ev);
             }
             Err(e) => {
                 self.sip.unparsed += 1;
                 if self.sip.unparsed_details.len() < MAX_DETAILS {
                     self.sip.unparsed_details.push(format!(
-                        "{}: flow {} frame {}: {} bytes: {e}",
+                        "{}: frame {}: {} bytes from {src}: {e}",
                         self.capture,
-                        ctx.id.0,
                         raw.first.frame,
                         raw.bytes.len()
                     ));
@@ -133,7 +152,7 @@ impl MessageSink<'_> {
     }
 
     fn count(&mut self, msg: &SipMessage) {
-        if msg.parsed_by == crate::sip::ParsedBy::Tolerant {
+        if msg.parsed_by == ParsedBy::Tolerant {
             self.sip.tolerant += 1;
         }
         match (msg.method(), msg.status()) {
@@ -150,13 +169,6 @@ fn domain_provider(providers: &ProviderTable, msg: &SipMessage) -> Option<String
         .into_iter()
         .flatten()
         .find_map(|a| providers.by_domain(&a.host()).map(|(p, _)| p.name.clone()))
-}
-
-/// Per-flow counters a message updates.
-#[derive(Default)]
-struct FlowCounters {
-    sip_messages: u64,
-    domain_provider: Option<String>,
 }
 
 fn endpoints(ctx: &FlowContext, dir: Direction) -> (SocketAddr, SocketAddr) {
@@ -205,7 +217,6 @@ pub(crate) struct App<'a> {
     pub msgs: MessageSink<'a>,
     flows: HashMap<FlowId, FlowState>,
     udp: HashMap<(SocketAddr, SocketAddr), FlowState>,
-    next_id: u64,
     pub records: Vec<FlowRecord>,
     pub tcp_flows: u64,
     pub udp_flows: u64,
@@ -215,21 +226,29 @@ pub(crate) struct App<'a> {
 }
 
 impl<'a> App<'a> {
-    /// A new application layer for one capture.
+    /// A new application layer for one capture (or shard).
     pub fn new(
         capture: Arc<str>,
-        keys: Keys<'a>,
+        keys: &'a KeyStore,
         providers: &'a ProviderTable,
-        msgs: MessageSink<'a>,
+        keep_records: bool,
+        hook: Option<EventHook>,
     ) -> Self {
+        let msgs = MessageSink {
+            providers,
+            sip: SipCounts::default(),
+            records: keep_records.then(Vec::new),
+            capture: capture.clone(),
+            hook,
+            emitter: Emitter::default(),
+        };
         App {
             capture,
-            keys,
+            keys: Keys::Shared(keys),
             providers,
             msgs,
             flows: HashMap::new(),
             udp: HashMap::new(),
-            next_id: 1,
             records: Vec::new(),
             tcp_flows: 0,
             udp_flows: 0,
@@ -239,12 +258,21 @@ impl<'a> App<'a> {
         }
     }
 
-    fn new_ctx(&mut self, client: SocketAddr, server: SocketAddr, transport: TransportKind) -> FlowContext {
-        let id = FlowId(self.next_id);
-        self.next_id += 1;
+    /// The event emitter (the driver sets the processing frame and drains events).
+    pub fn emitter(&mut self) -> &mut Emitter {
+        &mut self.msgs.emitter
+    }
+
+    fn new_ctx(
+        &self,
+        client: SocketAddr,
+        server: SocketAddr,
+        first: u64,
+        transport: TransportKind,
+    ) -> FlowContext {
         FlowContext {
             capture: self.capture.clone(),
-            id,
+            id: FlowId(first),
             transport,
             client,
             server,
@@ -252,17 +280,12 @@ impl<'a> App<'a> {
     }
 
     /// Adds secrets found in the capture (DSB) or in a followed key log (live).
-    pub fn add_secrets(
-        &mut self,
-        text: &[u8],
-        source: crate::tls::KeySource,
-        base: &crate::engine::KeyMaterial,
-    ) {
+    pub fn add_secrets(&mut self, text: &[u8], source: KeySource, base: &KeyMaterial) {
         if let Keys::Shared(_) = self.keys {
             self.keys = Keys::Own(Box::new(base.fork()));
         }
         if let Keys::Own(k) = &mut self.keys {
-            let origin = if source == crate::tls::KeySource::Dsb {
+            let origin = if source == KeySource::Dsb {
                 "pcapng DSB"
             } else {
                 "followed key log"
@@ -274,28 +297,29 @@ impl<'a> App<'a> {
     /// One UDP datagram: SIP if it looks like SIP or uses a SIP port.
     pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], meta: SegmentMeta) {
         let sip_port = |p: u16| p == 5060 || p == 5061;
-        let known = self.udp.contains_key(&(src, dst)) || self.udp.contains_key(&(dst, src));
-        if !known && !looks_like_sip(payload) && !(sip_port(src.port()) || sip_port(dst.port())) {
-            return;
-        }
-        if payload.iter().all(|b| *b == b'\r' || *b == b'\n' || *b == 0) {
-            self.keepalives += 1;
-            return;
-        }
         let key = if self.udp.contains_key(&(dst, src)) {
             (dst, src)
         } else {
             (src, dst)
         };
-        if !self.udp.contains_key(&key) {
-            let ctx = self.new_ctx(key.0, key.1, TransportKind::Udp);
-            self.msgs.analyzer.flow_opened(&ctx);
-            self.udp.insert(key, FlowState::new(ctx, meta));
+        let known = self.udp.contains_key(&key);
+        if !known && !looks_like_sip(payload) && !(sip_port(src.port()) || sip_port(dst.port())) {
+            return;
+        }
+        if payload.iter().all(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            self.keepalives += 1;
+            return;
+        }
+        if !known {
+            let ctx = self.new_ctx(key.0, key.1, meta.frame, TransportKind::Udp);
+            let st = FlowState::new(ctx, meta);
+            self.msgs
+                .emitter
+                .emit(meta.frame, AnalysisEvent::FlowOpened(st.ctx.clone()));
+            self.udp.insert(key, st);
             self.udp_flows += 1;
         }
-        let Some(st) = self.udp.get_mut(&key) else {
-            return;
-        };
+        let Some(st) = self.udp.get_mut(&key) else { return };
         let dir = if src == key.0 {
             Direction::ToServer
         } else {
@@ -312,31 +336,35 @@ impl<'a> App<'a> {
         self.msgs.message(&st.ctx, dir, raw, &mut st.counters);
     }
 
-    /// End of capture: UDP flows become records.
-    pub fn finish_udp(&mut self) {
+    /// End of capture: UDP flows end and become records.
+    pub fn finish_udp(&mut self, last: SegmentMeta) {
         let mut udp: Vec<FlowState> = self.udp.drain().map(|(_, v)| v).collect();
         udp.sort_by_key(|f| f.ctx.id);
         for st in udp {
             let meta = SegmentMeta {
-                frame: st.first_frame,
+                frame: last.frame,
                 ts: st.end,
             };
-            self.msgs
-                .analyzer
-                .flow_closed(&st.ctx, CloseReason::EndOfCapture, meta);
+            let ev = AnalysisEvent::FlowClosed(st.ctx.clone(), CloseReason::EndOfCapture, meta);
+            self.msgs.emitter.emit(st.ctx.id.0, ev);
             let rec = self.record(st, None, CloseReason::EndOfCapture);
             self.records.push(rec);
         }
     }
 
     fn record(&self, st: FlowState, tls: Option<crate::tls::TlsStatus>, reason: CloseReason) -> FlowRecord {
+        let by_addr = self
+            .providers
+            .by_addr(st.ctx.server.ip())
+            .or_else(|| self.providers.by_addr(st.ctx.client.ip()))
+            .map(|p| p.name.clone());
         FlowRecord {
             id: st.ctx.id.0,
             capture: self.capture.to_string(),
             client: st.ctx.client.to_string(),
             server: st.ctx.server.to_string(),
             transport: st.ctx.transport,
-            provider: self.flow_provider(&st.ctx).or(st.counters.domain_provider),
+            provider: by_addr.or(st.counters.domain_provider),
             tls,
             sip_messages: st.counters.sip_messages,
             gaps: st.gaps,
@@ -356,20 +384,16 @@ impl<'a> App<'a> {
             notes: st.notes,
         }
     }
-
-    fn flow_provider(&self, ctx: &FlowContext) -> Option<String> {
-        self.providers
-            .by_addr(ctx.server.ip())
-            .or_else(|| self.providers.by_addr(ctx.client.ip()))
-            .map(|p| p.name.clone())
-    }
 }
 
 impl StreamSink for App<'_> {
     fn flow_opened(&mut self, info: &FlowInfo) {
-        let ctx = self.new_ctx(info.client, info.server, TransportKind::Tcp);
-        self.msgs.analyzer.flow_opened(&ctx);
-        self.flows.insert(info.id, FlowState::new(ctx, info.first));
+        let ctx = self.new_ctx(info.client, info.server, info.first.frame, TransportKind::Tcp);
+        let st = FlowState::new(ctx, info.first);
+        self.msgs
+            .emitter
+            .emit(info.first.frame, AnalysisEvent::FlowOpened(st.ctx.clone()));
+        self.flows.insert(info.id, st);
         self.tcp_flows += 1;
     }
 
@@ -382,7 +406,9 @@ impl StreamSink for App<'_> {
         if let Mode::Unknown = st.mode {
             if looks_like_tls_midstream(data) {
                 st.mode = Mode::Tls(Box::new(TlsFlow::new()));
-                st.ctx.transport = TransportKind::Tls;
+                let mut ctx = (*st.ctx).clone();
+                ctx.transport = TransportKind::Tls;
+                st.ctx = Arc::new(ctx);
             } else {
                 st.mode = Mode::Plain;
             }
@@ -432,11 +458,13 @@ impl StreamSink for App<'_> {
         let Some(mut st) = self.flows.remove(&flow) else {
             return;
         };
+        let id = st.ctx.id.0;
         let tls = match &mut st.mode {
             Mode::Tls(t) => {
                 t.finish();
                 let status = t.status().clone();
-                self.msgs.analyzer.tls_status(&st.ctx, &status, meta);
+                let ev = AnalysisEvent::Tls(st.ctx.clone(), Box::new(status.clone()), meta);
+                self.msgs.emitter.emit(id, ev);
                 Some(status)
             }
             _ => None,
@@ -463,13 +491,13 @@ impl StreamSink for App<'_> {
                 ));
             }
         }
-        if st.counters.sip_messages == 0
-            && st.bytes.iter().sum::<u64>() > 0
-            && tls.as_ref().is_none_or(|t| t.decrypted)
-        {
+        let payload = st.bytes.iter().sum::<u64>() > 0;
+        if st.counters.sip_messages == 0 && payload && tls.as_ref().is_none_or(|t| t.decrypted) {
             st.notes.push("no SIP found in this connection".into());
         }
-        self.msgs.analyzer.flow_closed(&st.ctx, reason, meta);
+        self.msgs
+            .emitter
+            .emit(id, AnalysisEvent::FlowClosed(st.ctx.clone(), reason, meta));
         let rec = self.record(st, tls, reason);
         if let Some(h) = &self.msgs.hook {
             h(LiveEvent::FlowClosed(&rec));

@@ -1,31 +1,47 @@
 //! One capture through the whole pipeline, streaming: memory grows with the
-//! live flows, never with the file.
+//! live flows, never with the file. The reader (capture + decode) feeds a
+//! [`Dispatch`]: one shard on this thread, or several on worker threads
+//! (`sharded`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::analysis::Analyzer;
+use crate::analysis::{AnalysisOutput, Analyzer};
 use crate::capture::{self, CaptureItem, FrameSource};
 use crate::decode::{Decoder, Transport};
-use crate::reassembly::{SegmentMeta, TcpReassembler};
+use crate::reassembly::SegmentMeta;
 use crate::time::Timestamp;
 use crate::tls::KeySource;
 
 use super::EngineConfig;
-use super::app::{App, Keys, MessageSink};
-use super::result::{CaptureResult, CaptureSummary};
+use super::events::feed;
+use super::result::{CaptureResult, CaptureSummary, StageStats};
+use super::shard::{Segment, Shard, ShardParts};
 
 /// Decode errors listed in detail per capture (all are counted).
 const MAX_DECODE_ERRORS_LISTED: usize = 20;
 /// How often (in frames) idle flows are looked for and progress is published.
-const HOUSEKEEPING_EVERY: u64 = 8192;
+pub(crate) const HOUSEKEEPING_EVERY: u64 = 8192;
+
+/// Where the reader sends what it decoded.
+pub(crate) trait Dispatch {
+    /// One frame's TCP segment or UDP datagram.
+    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta);
+    /// Secrets from the capture (DSB) or a followed key log.
+    fn secrets(&mut self, text: &[u8], source: KeySource);
+    /// Periodic housekeeping after frame `meta`.
+    fn housekeeping(&mut self, meta: SegmentMeta);
+}
 
 /// Opens and analyzes one capture file; errors become part of the result.
-pub fn analyze_capture(path: &Path, cfg: &EngineConfig) -> CaptureResult {
+/// `threads` > 1 shards the capture's flows over that many workers.
+pub fn analyze_capture(path: &Path, cfg: &EngineConfig, threads: usize) -> CaptureResult {
     match capture::open(path) {
+        Ok(mut src) if threads > 1 => super::sharded::analyze_sharded(path, src.as_mut(), cfg, threads),
         Ok(mut src) => analyze_source(path, src.as_mut(), cfg),
         Err(e) => {
             let summary = CaptureSummary {
@@ -42,32 +58,77 @@ pub fn analyze_capture(path: &Path, cfg: &EngineConfig) -> CaptureResult {
     }
 }
 
-/// Analyzes frames from any source (file or live) named `path`.
+/// The single-threaded dispatch: one shard, events straight to the analyzer.
+struct Inline<'a, 'p> {
+    shard: Shard<'a>,
+    analyzer: Analyzer<'p>,
+    keys: &'a super::KeyMaterial,
+}
+
+impl Inline<'_, '_> {
+    fn drain(&mut self) {
+        let mut events = self.shard.take_events();
+        if !events.is_empty() {
+            events.sort_by_key(|t| t.key);
+            feed(&mut self.analyzer, events);
+        }
+    }
+}
+
+impl Dispatch for Inline<'_, '_> {
+    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta) {
+        self.shard.packet(seg, meta);
+        self.drain();
+    }
+
+    fn secrets(&mut self, text: &[u8], source: KeySource) {
+        self.shard.secrets(text, source, self.keys);
+    }
+
+    fn housekeeping(&mut self, meta: SegmentMeta) {
+        self.shard.housekeeping(meta);
+        self.drain();
+    }
+}
+
+/// Analyzes frames from any source (file or live) on this thread.
 pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig) -> CaptureResult {
     let wall = Instant::now();
     let name: Arc<str> = Arc::from(path.display().to_string());
+    let mut d = Inline {
+        shard: Shard::new(name.clone(), cfg, 1),
+        analyzer: Analyzer::new(&cfg.providers, cfg.analysis.clone()),
+        keys: &cfg.keys,
+    };
+    let (summary, last, stats) = read_capture(&name, src, cfg, &mut d);
+    let Inline {
+        shard, mut analyzer, ..
+    } = d;
+    let (parts, mut events) = shard.finish(last);
+    events.sort_by_key(|t| t.key);
+    feed(&mut analyzer, events);
+    finalize(summary, vec![parts], analyzer.finish(), stats, wall)
+}
+
+/// Reads every item of `src`, decodes frames and hands them to `d`.
+/// Returns the capture summary (without the flow counters), the last frame and reader timings.
+pub(crate) fn read_capture(
+    name: &Arc<str>,
+    src: &mut dyn FrameSource,
+    cfg: &EngineConfig,
+    d: &mut dyn Dispatch,
+) -> (CaptureSummary, SegmentMeta, StageStats) {
     let mut summary = CaptureSummary {
         path: name.to_string(),
         ..CaptureSummary::default()
     };
-    let analyzer = Analyzer::new(&cfg.providers, cfg.analysis.clone());
-    let msgs = MessageSink {
-        analyzer,
-        providers: &cfg.providers,
-        sip: Default::default(),
-        events: cfg.keep_sip_events.then(Vec::new),
-        capture: name.clone(),
-        hook: cfg.on_event.clone(),
-    };
-    let mut app = App::new(name.clone(), Keys::Shared(cfg.keys.store()), &cfg.providers, msgs);
     let mut decoder = Decoder::new();
-    let mut reasm = TcpReassembler::new(cfg.reassembly.clone());
     let mut last = SegmentMeta {
         frame: 0,
         ts: Timestamp::default(),
     };
     let mut published = 0u64;
-
+    let stats = StageStats::default();
     loop {
         let item = match src.next_item() {
             Ok(Some(item)) => item,
@@ -81,13 +142,13 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
         let frame = match item {
             CaptureItem::Frame(f) => f,
             CaptureItem::Secrets(s) => {
-                summary.secrets_blocks += 1;
                 if s.secrets_type == 0x544c_534b {
-                    app.add_secrets(s.data, KeySource::Dsb, &cfg.keys);
+                    summary.secrets_blocks += 1;
+                    d.secrets(s.data, KeySource::Dsb);
                 } else if s.secrets_type == crate::live::FOLLOWED_KEYLOG {
-                    summary.secrets_blocks -= 1;
-                    app.add_secrets(s.data, KeySource::Keylog, &cfg.keys);
+                    d.secrets(s.data, KeySource::Keylog);
                 } else {
+                    summary.secrets_blocks += 1;
                     summary.errors.push(format!(
                         "{name}: decryption secrets block of unknown type 0x{:08x} ignored",
                         s.secrets_type
@@ -111,13 +172,13 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
             Ok(Some(pkt)) => match pkt.transport {
                 Transport::Tcp(seg) => {
                     let s = SocketAddr::new(pkt.src, seg.src_port);
-                    let d = SocketAddr::new(pkt.dst, seg.dst_port);
-                    reasm.segment(s, d, &seg, meta, &mut app);
+                    let t = SocketAddr::new(pkt.dst, seg.dst_port);
+                    d.segment(Segment::Tcp(s, t, seg), meta);
                 }
                 Transport::Udp(dg) => {
                     let s = SocketAddr::new(pkt.src, dg.src_port);
-                    let d = SocketAddr::new(pkt.dst, dg.dst_port);
-                    app.udp(s, d, dg.payload, meta);
+                    let t = SocketAddr::new(pkt.dst, dg.dst_port);
+                    d.segment(Segment::Udp(s, t, dg.payload), meta);
                 }
                 Transport::Other(_) => summary.frames_ignored += 1,
             },
@@ -133,9 +194,10 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
             }
         }
         if summary.frames % HOUSEKEEPING_EVERY == 0 {
-            reasm.flush_idle(meta, &mut app);
+            d.housekeeping(meta);
             let now = src.bytes_read();
-            cfg.progress.fetch_add(now - published, Ordering::Relaxed);
+            cfg.progress
+                .fetch_add(now.saturating_sub(published), Ordering::Relaxed);
             published = now;
         }
     }
@@ -147,37 +209,63 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
             summary.decode_errors as usize - MAX_DECODE_ERRORS_LISTED
         ));
     }
-    reasm.finish(last, &mut app);
-    app.finish_udp();
+    (summary, last, stats)
+}
 
-    let rs = reasm.stats();
-    summary.retransmitted_bytes = rs.bytes_retransmitted;
-    summary.ooo_bytes_dropped = rs.ooo_bytes_dropped;
-    summary.gap_bytes = app.gap_bytes;
-    summary.tcp_flows = app.tcp_flows;
-    summary.udp_flows = app.udp_flows;
-    summary.keepalives = app.keepalives;
-    summary.sip_garbage_bytes = app.garbage_bytes;
-
-    let App {
-        mut records, msgs, ..
-    } = app;
-    records.sort_by_key(|r| r.id);
-    let MessageSink {
-        analyzer,
-        sip,
-        events,
-        ..
-    } = msgs;
-    let analysis = analyzer.finish();
-    let mut result = CaptureResult {
+/// Merges shard results and the analysis into the capture's result, and
+/// renumbers flows 1, 2, 3 … by first frame everywhere they are named.
+pub(crate) fn finalize(
+    mut summary: CaptureSummary,
+    parts: Vec<ShardParts>,
+    mut analysis: AnalysisOutput,
+    mut stats: StageStats,
+    wall: Instant,
+) -> CaptureResult {
+    let mut flows = Vec::new();
+    let mut sip = super::SipCounts::default();
+    let mut sip_events = Vec::new();
+    for p in parts {
+        summary.retransmitted_bytes += p.reassembly.bytes_retransmitted;
+        summary.ooo_bytes_dropped += p.reassembly.ooo_bytes_dropped;
+        summary.gap_bytes += p.gap_bytes;
+        summary.tcp_flows += p.tcp_flows;
+        summary.udp_flows += p.udp_flows;
+        summary.keepalives += p.keepalives;
+        summary.sip_garbage_bytes += p.garbage_bytes;
+        flows.extend(p.records);
+        sip.add(&p.sip);
+        sip_events.extend(p.sip_records);
+    }
+    flows.sort_by_key(|f| f.id);
+    let ordinal: HashMap<u64, u64> = flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id, i as u64 + 1))
+        .collect();
+    let renumber = |id: u64| ordinal.get(&id).copied().unwrap_or(id);
+    for f in &mut flows {
+        f.id = renumber(f.id);
+    }
+    for e in &mut sip_events {
+        e.flow = renumber(e.flow);
+    }
+    sip_events.sort_by_key(|e| (e.time, e.frames));
+    for s in &mut analysis.im_sessions {
+        s.flow = renumber(s.flow);
+    }
+    for p in &mut analysis.presence {
+        p.flow = renumber(p.flow);
+    }
+    for v in &mut analysis.violations {
+        v.flow = v.flow.map(renumber);
+    }
+    stats.wall_ns = wall.elapsed().as_nanos() as u64;
+    CaptureResult {
         summary,
-        flows: records,
+        flows,
         sip,
         analysis,
-        sip_events: events.unwrap_or_default(),
-        stats: Default::default(),
-    };
-    result.stats.wall_ns = wall.elapsed().as_nanos() as u64;
-    result
+        sip_events,
+        stats,
+    }
 }

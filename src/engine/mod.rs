@@ -5,8 +5,11 @@
 mod app;
 mod capture_run;
 mod discover;
+mod events;
 mod keys;
 mod result;
+mod shard;
+mod sharded;
 
 pub use capture_run::{analyze_capture, analyze_source};
 pub use discover::expand_paths;
@@ -72,8 +75,32 @@ impl EngineConfig {
     }
 }
 
-/// Analyzes every capture (in parallel) and merges the results in input order.
-pub fn analyze_files(files: &[PathBuf], cfg: &EngineConfig) -> Report {
-    let results: Vec<CaptureResult> = files.par_iter().map(|path| analyze_capture(path, cfg)).collect();
+/// Captures smaller than this are not worth sharding over threads.
+const SHARD_MIN_BYTES: u64 = 32 << 20;
+
+/// Analyzes every capture and merges the results in input order. Files run in
+/// parallel (rayon); when there are fewer files than `threads`, large files are
+/// also sharded by flow so every core works. `threads` 0 means all cores.
+pub fn analyze_files(files: &[PathBuf], cfg: &EngineConfig, threads: usize) -> Report {
+    let cores = if threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        threads
+    };
+    let per_file = (cores / files.len().max(1)).max(1);
+    let run = |path: &PathBuf| {
+        let big = std::fs::metadata(path)
+            .map(|m| m.len() >= SHARD_MIN_BYTES)
+            .unwrap_or(false);
+        analyze_capture(path, cfg, if big { per_file } else { 1 })
+    };
+    let results: Vec<CaptureResult> = if files.len() > 1 && cores > 1 {
+        match rayon::ThreadPoolBuilder::new().num_threads(cores).build() {
+            Ok(pool) => pool.install(|| files.par_iter().map(run).collect()),
+            Err(_) => files.iter().map(run).collect(),
+        }
+    } else {
+        files.iter().map(run).collect()
+    };
     Report::merge(results, &cfg.keys)
 }

@@ -1,0 +1,117 @@
+//! Analysis events as the application layer emits them, tagged with where in
+//! the capture they arose, so one ordering feeds the analyzer whether the
+//! capture was processed on one thread or sharded by flow over many.
+//!
+//! The tag is `(frame, phase, flow, seq)`: the frame being processed when the
+//! event arose; phase 0 for events caused by that frame, phase 1 for
+//! housekeeping after it (idle flush, end of capture), where events are
+//! grouped by flow; and the emitting thread's own sequence number. Every frame
+//! is processed by exactly one shard, so sorting by the tag gives the same
+//! order for any number of shards.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::analysis::{Analyzer, FlowContext, SipEvent};
+use crate::reassembly::{CloseReason, Direction, SegmentMeta};
+use crate::sip::SipMessage;
+use crate::tls::TlsStatus;
+
+/// Something the analyzer must hear about.
+#[derive(Debug)]
+pub(crate) enum AnalysisEvent {
+    /// A flow was first seen.
+    FlowOpened(Arc<FlowContext>),
+    /// A SIP message was parsed.
+    Sip {
+        /// Its flow (a snapshot: transport is final once bytes were seen).
+        flow: Arc<FlowContext>,
+        /// Direction.
+        dir: Direction,
+        /// Sender.
+        src: SocketAddr,
+        /// Receiver.
+        dst: SocketAddr,
+        /// First byte's frame.
+        first: SegmentMeta,
+        /// Last byte's frame.
+        last: SegmentMeta,
+        /// The message.
+        msg: Box<SipMessage>,
+    },
+    /// A TLS flow's handshake facts, at its end.
+    Tls(Arc<FlowContext>, Box<TlsStatus>, SegmentMeta),
+    /// A flow ended.
+    FlowClosed(Arc<FlowContext>, CloseReason, SegmentMeta),
+}
+
+/// An event with its ordering tag.
+#[derive(Debug)]
+pub(crate) struct Tagged {
+    /// `(frame, phase, flow, seq)`, see the module doc.
+    pub key: (u64, u8, u64, u64),
+    /// The event.
+    pub ev: AnalysisEvent,
+}
+
+/// Collects tagged events while frames are processed.
+#[derive(Debug, Default)]
+pub(crate) struct Emitter {
+    frame: u64,
+    phase: u8,
+    seq: u64,
+    /// Events not yet handed on.
+    pub out: Vec<Tagged>,
+}
+
+impl Emitter {
+    /// Events from now on arise from processing `frame`.
+    pub fn processing(&mut self, frame: u64) {
+        self.frame = frame;
+        self.phase = 0;
+    }
+
+    /// Events from now on arise from housekeeping after `frame` (`u64::MAX`: end of capture).
+    pub fn housekeeping(&mut self, frame: u64) {
+        self.frame = frame;
+        self.phase = 1;
+    }
+
+    /// Records an event of `flow_id`'s flow.
+    pub fn emit(&mut self, flow_id: u64, ev: AnalysisEvent) {
+        let flow = if self.phase == 0 { 0 } else { flow_id };
+        self.seq += 1;
+        self.out.push(Tagged {
+            key: (self.frame, self.phase, flow, self.seq),
+            ev,
+        });
+    }
+}
+
+/// Hands events to the analyzer, in the order given.
+pub(crate) fn feed(analyzer: &mut Analyzer<'_>, events: impl IntoIterator<Item = Tagged>) {
+    for t in events {
+        match t.ev {
+            AnalysisEvent::FlowOpened(f) => analyzer.flow_opened(&f),
+            AnalysisEvent::Sip {
+                flow,
+                dir,
+                src,
+                dst,
+                first,
+                last,
+                msg,
+            } => analyzer.sip(&SipEvent {
+                flow: &flow,
+                dir,
+                src,
+                dst,
+                first,
+                last,
+                msg: &msg,
+            }),
+            AnalysisEvent::Tls(f, status, meta) => analyzer.tls_status(&f, &status, meta),
+            AnalysisEvent::FlowClosed(f, reason, meta) => analyzer.flow_closed(&f, reason, meta),
+        }
+    }
+}

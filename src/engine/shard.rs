@@ -1,0 +1,132 @@
+//! A shard: the reassembler and application layer for the flows of one
+//! capture that hash to it (all flows, when the capture is not sharded).
+
+use std::net::SocketAddr;
+
+use crate::decode::TcpSegment;
+use crate::reassembly::{ReassemblyStats, SegmentMeta, TcpReassembler};
+use crate::tls::KeySource;
+
+use super::app::App;
+use super::events::Tagged;
+use super::result::{FlowRecord, SipCounts, SipEventRecord};
+use super::{EngineConfig, KeyMaterial};
+
+/// What the transport layer handed over for one frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Segment<'a> {
+    /// A TCP segment between two endpoints.
+    Tcp(SocketAddr, SocketAddr, TcpSegment<'a>),
+    /// A UDP datagram's payload between two endpoints.
+    Udp(SocketAddr, SocketAddr, &'a [u8]),
+}
+
+impl Segment<'_> {
+    /// A hash of the unordered endpoint pair: both directions of a flow agree.
+    pub fn flow_hash(&self) -> u64 {
+        let (a, b, proto) = match self {
+            Segment::Tcp(s, d, _) => (s, d, 6u64),
+            Segment::Udp(s, d, _) => (s, d, 17u64),
+        };
+        let (lo, hi) = if (a.ip(), a.port()) <= (b.ip(), b.port()) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let mut h = proto.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for part in [lo, hi] {
+            let ip = match part.ip() {
+                std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
+                std::net::IpAddr::V6(v) => u128::from(v),
+            };
+            for word in [ip as u64, (ip >> 64) as u64, u64::from(part.port())] {
+                h = (h ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+            }
+        }
+        h ^ (h >> 32)
+    }
+}
+
+/// Everything a shard produced, for the capture's result.
+#[derive(Debug, Default)]
+pub(crate) struct ShardParts {
+    pub records: Vec<FlowRecord>,
+    pub sip: SipCounts,
+    pub sip_records: Vec<SipEventRecord>,
+    pub reassembly: ReassemblyStats,
+    pub tcp_flows: u64,
+    pub udp_flows: u64,
+    pub gap_bytes: u64,
+    pub keepalives: u64,
+    pub garbage_bytes: u64,
+}
+
+/// Reassembler plus application layer.
+pub(crate) struct Shard<'a> {
+    app: App<'a>,
+    reasm: TcpReassembler,
+}
+
+impl<'a> Shard<'a> {
+    /// A shard for capture `name`; `shards` divides the global buffering cap.
+    pub fn new(name: std::sync::Arc<str>, cfg: &'a EngineConfig, shards: usize) -> Self {
+        let mut rcfg = cfg.reassembly.clone();
+        rcfg.max_ooo_total /= shards.max(1);
+        Shard {
+            app: App::new(
+                name,
+                cfg.keys.store(),
+                &cfg.providers,
+                cfg.keep_sip_events,
+                cfg.on_event.clone(),
+            ),
+            reasm: TcpReassembler::new(rcfg),
+        }
+    }
+
+    /// Processes one frame's transport payload.
+    pub fn packet(&mut self, seg: Segment<'_>, meta: SegmentMeta) {
+        self.app.emitter().processing(meta.frame);
+        match seg {
+            Segment::Tcp(s, d, tcp) => self.reasm.segment(s, d, &tcp, meta, &mut self.app),
+            Segment::Udp(s, d, payload) => self.app.udp(s, d, payload, meta),
+        }
+    }
+
+    /// Periodic housekeeping after frame `meta`: idle flows end.
+    pub fn housekeeping(&mut self, meta: SegmentMeta) {
+        self.app.emitter().housekeeping(meta.frame);
+        self.reasm.flush_idle(meta, &mut self.app);
+    }
+
+    /// Secrets found in the capture or a followed key log.
+    pub fn secrets(&mut self, text: &[u8], source: KeySource, base: &KeyMaterial) {
+        self.app.add_secrets(text, source, base);
+    }
+
+    /// Events emitted since the last call.
+    pub fn take_events(&mut self) -> Vec<Tagged> {
+        std::mem::take(&mut self.app.emitter().out)
+    }
+
+    /// End of capture: every flow ends; returns the shard's results.
+    pub fn finish(mut self, last: SegmentMeta) -> (ShardParts, Vec<Tagged>) {
+        self.app.emitter().housekeeping(u64::MAX);
+        self.reasm.finish(last, &mut self.app);
+        self.app.finish_udp(last);
+        let events = self.take_events();
+        let app = self.app;
+        let parts = ShardParts {
+            reassembly: self.reasm.stats().clone(),
+            tcp_flows: app.tcp_flows,
+            udp_flows: app.udp_flows,
+            gap_bytes: app.gap_bytes,
+            keepalives: app.keepalives,
+            garbage_bytes: app.garbage_bytes,
+            records: app.records,
+            sip: app.msgs.sip,
+            sip_records: app.msgs.records.unwrap_or_default(),
+        };
+        (parts, events)
+    }
+}

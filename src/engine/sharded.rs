@@ -1,0 +1,285 @@
+//! One large capture on every core: the reader (capture + decode) shards
+//! frames by flow hash to worker threads (reassembly, TLS, SIP), and a merger
+//! thread feeds the analyzer in the same order a single thread would (see
+//! `events`). Channels are bounded, so memory stays flat.
+//!
+//! Watermarks: every so often the reader sends `Tick(F)` to all workers after
+//! dispatching every frame up to F; a worker forwards it once it has sent all
+//! events of those frames. Events up to the smallest forwarded tick are then
+//! complete and are released, sorted by their tag.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Instant;
+
+use crate::analysis::{AnalysisOutput, Analyzer};
+use crate::capture::FrameSource;
+use crate::decode::TcpSegment;
+use crate::reassembly::SegmentMeta;
+use crate::tls::KeySource;
+
+use super::EngineConfig;
+use super::capture_run::{Dispatch, finalize, read_capture};
+use super::events::{Tagged, feed};
+use super::result::CaptureResult;
+use super::shard::{Segment, Shard, ShardParts};
+
+/// Packets per batch handed to a worker.
+const BATCH_PACKETS: usize = 512;
+/// Payload bytes per batch handed to a worker.
+const BATCH_BYTES: usize = 512 * 1024;
+/// Frames between watermark ticks.
+const TICK_EVERY: u64 = 2048;
+/// Messages in flight per channel.
+const CHANNEL_DEPTH: usize = 8;
+
+/// One packet in a batch; its payload is `buf[start..start + len]`.
+struct PacketRec {
+    meta: SegmentMeta,
+    src: SocketAddr,
+    dst: SocketAddr,
+    /// The TCP header fields (payload emptied), or `None` for UDP.
+    tcp: Option<TcpSegment<'static>>,
+    start: usize,
+    len: usize,
+}
+
+#[derive(Default)]
+struct Batch {
+    buf: Vec<u8>,
+    pkts: Vec<PacketRec>,
+}
+
+enum ToWorker {
+    Batch(Batch),
+    Secrets(Arc<Vec<u8>>, KeySource),
+    Housekeeping(SegmentMeta),
+    Tick(u64),
+    End(SegmentMeta),
+}
+
+enum FromWorker {
+    Events(Vec<Tagged>),
+    Watermark(u64),
+    Done(Box<ShardParts>, Vec<Tagged>),
+}
+
+/// The reader's side: batches per worker.
+struct Sharder {
+    senders: Vec<SyncSender<ToWorker>>,
+    batches: Vec<Batch>,
+    frames: u64,
+    last: SegmentMeta,
+}
+
+impl Sharder {
+    fn send(&mut self, w: usize, msg: ToWorker) {
+        // A worker that died has already lost its results; the merger reports it.
+        let _ = self.senders[w].send(msg);
+    }
+
+    fn flush(&mut self, w: usize) {
+        if !self.batches[w].pkts.is_empty() {
+            let b = std::mem::take(&mut self.batches[w]);
+            self.send(w, ToWorker::Batch(b));
+        }
+    }
+
+    fn flush_all(&mut self) {
+        for w in 0..self.senders.len() {
+            self.flush(w);
+        }
+    }
+
+    fn broadcast(&mut self, make: impl Fn() -> ToWorker) {
+        self.flush_all();
+        for w in 0..self.senders.len() {
+            self.send(w, make());
+        }
+    }
+}
+
+impl Dispatch for Sharder {
+    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta) {
+        let w = (seg.flow_hash() % self.senders.len() as u64) as usize;
+        let b = &mut self.batches[w];
+        let (src, dst, tcp, payload) = match seg {
+            Segment::Tcp(s, d, t) => (s, d, Some(TcpSegment { payload: &[], ..t }), t.payload),
+            Segment::Udp(s, d, p) => (s, d, None, p),
+        };
+        let start = b.buf.len();
+        b.buf.extend_from_slice(payload);
+        b.pkts.push(PacketRec {
+            meta,
+            src,
+            dst,
+            tcp,
+            start,
+            len: payload.len(),
+        });
+        if b.pkts.len() >= BATCH_PACKETS || b.buf.len() >= BATCH_BYTES {
+            self.flush(w);
+        }
+        self.frames += 1;
+        self.last = meta;
+        if self.frames % TICK_EVERY == 0 {
+            let f = meta.frame;
+            self.broadcast(|| ToWorker::Tick(f));
+        }
+    }
+
+    fn secrets(&mut self, text: &[u8], source: KeySource) {
+        let text = Arc::new(text.to_vec());
+        self.broadcast(|| ToWorker::Secrets(text.clone(), source));
+    }
+
+    fn housekeeping(&mut self, meta: SegmentMeta) {
+        self.broadcast(|| ToWorker::Housekeeping(meta));
+    }
+}
+
+fn worker(
+    name: Arc<str>,
+    cfg: &EngineConfig,
+    shards: usize,
+    rx: Receiver<ToWorker>,
+    out: SyncSender<(usize, FromWorker)>,
+    me: usize,
+) {
+    let mut shard = Shard::new(name, cfg, shards);
+    let mut last = SegmentMeta {
+        frame: 0,
+        ts: Default::default(),
+    };
+    let send = |m: FromWorker| {
+        let _ = out.send((me, m));
+    };
+    for msg in rx {
+        match msg {
+            ToWorker::Batch(b) => {
+                for p in &b.pkts {
+                    let payload = b.buf.get(p.start..p.start + p.len).unwrap_or(&[]);
+                    let seg = match p.tcp {
+                        Some(t) => Segment::Tcp(p.src, p.dst, TcpSegment { payload, ..t }),
+                        None => Segment::Udp(p.src, p.dst, payload),
+                    };
+                    shard.packet(seg, p.meta);
+                    last = p.meta;
+                }
+            }
+            ToWorker::Secrets(text, source) => shard.secrets(&text, source, &cfg.keys),
+            ToWorker::Housekeeping(meta) => shard.housekeeping(meta),
+            ToWorker::Tick(f) => {
+                let ev = shard.take_events();
+                if !ev.is_empty() {
+                    send(FromWorker::Events(ev));
+                }
+                send(FromWorker::Watermark(f));
+            }
+            ToWorker::End(meta) => {
+                last = meta;
+                break;
+            }
+        }
+    }
+    let pending = shard.take_events();
+    if !pending.is_empty() {
+        send(FromWorker::Events(pending));
+    }
+    let (parts, events) = shard.finish(last);
+    send(FromWorker::Done(Box::new(parts), events));
+}
+
+/// Feeds the analyzer in tag order as watermarks allow; returns its output and the shards' parts.
+fn merger(analyzer: &mut Analyzer<'_>, rx: Receiver<(usize, FromWorker)>, shards: usize) -> Vec<ShardParts> {
+    let mut pending: Vec<VecDeque<Tagged>> = (0..shards).map(|_| VecDeque::new()).collect();
+    let mut marks = vec![0u64; shards];
+    let mut parts: Vec<Option<ShardParts>> = (0..shards).map(|_| None).collect();
+    let mut ready: Vec<Tagged> = Vec::new();
+    for (w, msg) in rx {
+        match msg {
+            FromWorker::Events(ev) => pending[w].extend(ev),
+            FromWorker::Watermark(f) => marks[w] = f,
+            FromWorker::Done(p, ev) => {
+                pending[w].extend(ev);
+                marks[w] = u64::MAX;
+                parts[w] = Some(*p);
+            }
+        }
+        let m = marks.iter().copied().min().unwrap_or(0);
+        for q in pending.iter_mut() {
+            while q.front().is_some_and(|t| t.key.0 <= m) {
+                if let Some(t) = q.pop_front() {
+                    ready.push(t);
+                }
+            }
+        }
+        if !ready.is_empty() {
+            ready.sort_by_key(|t| t.key);
+            feed(analyzer, ready.drain(..));
+        }
+    }
+    // Anything left (a worker that died) still reaches the analyzer.
+    let mut rest: Vec<Tagged> = pending.into_iter().flatten().collect();
+    rest.sort_by_key(|t| t.key);
+    feed(analyzer, rest);
+    parts.into_iter().flatten().collect()
+}
+
+/// Analyzes one capture with its flows sharded over `shards` worker threads.
+pub(crate) fn analyze_sharded(
+    path: &Path,
+    src: &mut dyn FrameSource,
+    cfg: &EngineConfig,
+    shards: usize,
+) -> CaptureResult {
+    let wall = Instant::now();
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let (out_tx, out_rx) = sync_channel::<(usize, FromWorker)>(CHANNEL_DEPTH * shards);
+    let mut analyzer = Analyzer::new(&cfg.providers, cfg.analysis.clone());
+    let (summary, parts, stats, lost) = std::thread::scope(|scope| {
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for me in 0..shards {
+            let (tx, rx) = sync_channel::<ToWorker>(CHANNEL_DEPTH);
+            senders.push(tx);
+            let out = out_tx.clone();
+            let name = name.clone();
+            handles.push(scope.spawn(move || worker(name, cfg, shards, rx, out, me)));
+        }
+        drop(out_tx);
+        let merged = scope.spawn(|| merger(&mut analyzer, out_rx, shards));
+        let mut sharder = Sharder {
+            batches: (0..shards).map(|_| Batch::default()).collect(),
+            senders,
+            frames: 0,
+            last: SegmentMeta {
+                frame: 0,
+                ts: Default::default(),
+            },
+        };
+        let (summary, last, stats) = read_capture(&name, src, cfg, &mut sharder);
+        let last = if last.frame == 0 { sharder.last } else { last };
+        sharder.broadcast(|| ToWorker::End(last));
+        drop(sharder);
+        let lost = handles
+            .into_iter()
+            .map(|h| h.join())
+            .filter(Result::is_err)
+            .count();
+        let parts = merged.join().unwrap_or_default();
+        (summary, parts, stats, lost)
+    });
+    let mut summary = summary;
+    if lost > 0 {
+        summary.errors.push(format!(
+            "{name}: {lost} worker thread(s) failed; their flows are missing"
+        ));
+        summary.unreadable = true;
+    }
+    let analysis: AnalysisOutput = analyzer.finish();
+    finalize(summary, parts, analysis, stats, wall)
+}
