@@ -70,6 +70,7 @@ pub(crate) fn engine_config(c: &CommonArgs) -> Result<EngineConfig, CliError> {
         cfg.analysis.trust_anchors = read_ca_bundle(bundle)?;
     }
     cfg.keep_sip_events = c.format == Format::Ndjson;
+    cfg.stats = c.stats;
     Ok(cfg)
 }
 
@@ -172,19 +173,39 @@ fn print_stats(r: &Report) {
             .iter()
             .find(|c| &c.path == path)
             .map(|c| c.bytes)
-            .unwrap_or(0);
-        let secs = (s.wall_ns as f64 / 1e9).max(1e-9);
+            .unwrap_or(0) as f64;
+        let messages: u64 = r
+            .flows
+            .iter()
+            .filter(|f| &f.capture == path)
+            .map(|f| f.sip_messages)
+            .sum();
+        let wall = (s.wall_ns as f64 / 1e9).max(1e-9);
         let _ = writeln!(
             e,
-            "stats: {path}: {:.1} ms wall, {:.0} MB/s, {} SIP messages",
-            secs * 1e3,
-            bytes as f64 / 1e6 / secs,
-            r.flows
-                .iter()
-                .filter(|f| &f.capture == path)
-                .map(|f| f.sip_messages)
-                .sum::<u64>()
+            "stats: {path}: {:.0} MB in {:.1} ms wall = {:.0} MB/s, {messages} SIP messages = {:.0} messages/s",
+            bytes / 1e6,
+            wall * 1e3,
+            bytes / 1e6 / wall,
+            messages as f64 / wall
         );
+        let stages = [
+            ("read", s.read_ns),
+            ("decode", s.decode_ns),
+            ("reassembly", s.reassembly_ns),
+            ("tls", s.tls_ns),
+            ("sip", s.sip_ns),
+            ("analysis", s.analysis_ns),
+        ];
+        for (name, ns) in stages {
+            let secs = ns as f64 / 1e9;
+            let rate = if secs > 0.0 {
+                format!("{:.0} MB/s", bytes / 1e6 / secs)
+            } else {
+                "-".into()
+            };
+            let _ = writeln!(e, "stats:   {name:<10} {:>9.1} ms  {rate:>12}", secs * 1e3);
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::tls::{KeySource, KeyStore, TlsFlow, looks_like_tls};
 
 use super::KeyMaterial;
 use super::events::{AnalysisEvent, Emitter};
-use super::result::{FlowRecord, MAX_DETAILS, SipCounts, SipEventRecord};
+use super::result::{FlowRecord, MAX_DETAILS, SipCounts, SipEventRecord, StageStats};
 use super::{EventHook, LiveEvent};
 
 /// How a TCP flow's bytes are read.
@@ -223,6 +223,8 @@ pub(crate) struct App<'a> {
     pub gap_bytes: u64,
     pub keepalives: u64,
     pub garbage_bytes: u64,
+    /// TLS and SIP time, when `--stats` asked for it.
+    pub timing: Option<StageStats>,
 }
 
 impl<'a> App<'a> {
@@ -255,6 +257,7 @@ impl<'a> App<'a> {
             gap_bytes: 0,
             keepalives: 0,
             garbage_bytes: 0,
+            timing: None,
         }
     }
 

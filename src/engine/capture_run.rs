@@ -63,14 +63,19 @@ struct Inline<'a, 'p> {
     shard: Shard<'a>,
     analyzer: Analyzer<'p>,
     keys: &'a super::KeyMaterial,
+    analysis_ns: Option<u64>,
 }
 
 impl Inline<'_, '_> {
     fn drain(&mut self) {
         let mut events = self.shard.take_events();
         if !events.is_empty() {
+            let t0 = self.analysis_ns.map(|_| Instant::now());
             events.sort_by_key(|t| t.key);
             feed(&mut self.analyzer, events);
+            if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
+                *ns += t0.elapsed().as_nanos() as u64;
+            }
         }
     }
 }
@@ -99,11 +104,16 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
         shard: Shard::new(name.clone(), cfg, 1),
         analyzer: Analyzer::new(&cfg.providers, cfg.analysis.clone()),
         keys: &cfg.keys,
+        analysis_ns: cfg.stats.then_some(0),
     };
-    let (summary, last, stats) = read_capture(&name, src, cfg, &mut d);
+    let (summary, last, mut stats) = read_capture(&name, src, cfg, &mut d);
     let Inline {
-        shard, mut analyzer, ..
+        shard,
+        mut analyzer,
+        analysis_ns,
+        ..
     } = d;
+    stats.analysis_ns = analysis_ns.unwrap_or(0);
     let (parts, mut events) = shard.finish(last);
     events.sort_by_key(|t| t.key);
     feed(&mut analyzer, events);
@@ -128,9 +138,22 @@ pub(crate) fn read_capture(
         ts: Timestamp::default(),
     };
     let mut published = 0u64;
-    let stats = StageStats::default();
+    let mut stats = StageStats::default();
+    let timed = cfg.stats;
+    let mut clock = timed.then(Instant::now);
+    // With --stats, each stage's time is the clock's advance across its call.
+    let mut lap = |slot: &mut u64| {
+        if let Some(c) = &mut clock {
+            let now = Instant::now();
+            *slot += (now - *c).as_nanos() as u64;
+            *c = now;
+        }
+    };
     loop {
-        let item = match src.next_item() {
+        lap(&mut 0);
+        let item = src.next_item();
+        lap(&mut stats.read_ns);
+        let item = match item {
             Ok(Some(item)) => item,
             Ok(None) => break,
             Err(e) => {
@@ -168,7 +191,9 @@ pub(crate) fn read_capture(
             ts: frame.ts,
         };
         last = meta;
-        match decoder.decode(frame.link, frame.data, frame.ts) {
+        let decoded = decoder.decode(frame.link, frame.data, frame.ts);
+        lap(&mut stats.decode_ns);
+        match decoded {
             Ok(Some(pkt)) => match pkt.transport {
                 Transport::Tcp(seg) => {
                     let s = SocketAddr::new(pkt.src, seg.src_port);
@@ -232,6 +257,7 @@ pub(crate) fn finalize(
         summary.udp_flows += p.udp_flows;
         summary.keepalives += p.keepalives;
         summary.sip_garbage_bytes += p.garbage_bytes;
+        stats.add(&p.stats);
         flows.extend(p.records);
         sip.add(&p.sip);
         sip_events.extend(p.sip_records);

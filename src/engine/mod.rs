@@ -44,6 +44,8 @@ pub struct EngineConfig {
     pub progress: Arc<AtomicU64>,
     /// Called as things happen (live capture prints with it).
     pub on_event: Option<EventHook>,
+    /// Measure time per stage (`--stats`).
+    pub stats: bool,
 }
 
 /// Something that just happened, for printing while a live capture runs.
@@ -71,6 +73,7 @@ impl EngineConfig {
             keep_sip_events: false,
             progress: Arc::new(AtomicU64::new(0)),
             on_event: None,
+            stats: false,
         }
     }
 }

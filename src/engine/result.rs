@@ -157,21 +157,35 @@ pub struct SipEventRecord {
     pub body_length: usize,
 }
 
-/// Time spent per stage, for `--stats`.
+/// Time spent per stage, for `--stats` (summed over threads when sharded).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StageStats {
     /// Reading frames from the file (includes decompression).
     pub read_ns: u64,
     /// Link/IP/TCP decoding.
     pub decode_ns: u64,
-    /// Reassembly plus everything above it (TLS, SIP, analysis) for TCP.
-    pub stream_ns: u64,
+    /// TCP reassembly (stream time less TLS and SIP).
+    pub reassembly_ns: u64,
     /// TLS record processing and decryption.
     pub tls_ns: u64,
-    /// SIP framing, parsing and analysis.
+    /// SIP framing and parsing.
     pub sip_ns: u64,
+    /// Analysis (dialogs, sessions, presence, rules).
+    pub analysis_ns: u64,
     /// Wall time of the capture.
     pub wall_ns: u64,
+}
+
+impl StageStats {
+    /// Adds another thread's times (wall time is not added).
+    pub fn add(&mut self, o: &StageStats) {
+        self.read_ns += o.read_ns;
+        self.decode_ns += o.decode_ns;
+        self.reassembly_ns += o.reassembly_ns;
+        self.tls_ns += o.tls_ns;
+        self.sip_ns += o.sip_ns;
+        self.analysis_ns += o.analysis_ns;
+    }
 }
 
 /// Everything one capture produced.

@@ -9,7 +9,7 @@ use crate::tls::KeySource;
 
 use super::app::App;
 use super::events::Tagged;
-use super::result::{FlowRecord, SipCounts, SipEventRecord};
+use super::result::{FlowRecord, SipCounts, SipEventRecord, StageStats};
 use super::{EngineConfig, KeyMaterial};
 
 /// What the transport layer handed over for one frame.
@@ -59,12 +59,15 @@ pub(crate) struct ShardParts {
     pub gap_bytes: u64,
     pub keepalives: u64,
     pub garbage_bytes: u64,
+    pub stats: StageStats,
 }
 
 /// Reassembler plus application layer.
 pub(crate) struct Shard<'a> {
     app: App<'a>,
     reasm: TcpReassembler,
+    /// Time in `packet`/`housekeeping` (reassembly and everything above it), with `--stats`.
+    stream_ns: Option<u64>,
 }
 
 impl<'a> Shard<'a> {
@@ -72,24 +75,33 @@ impl<'a> Shard<'a> {
     pub fn new(name: std::sync::Arc<str>, cfg: &'a EngineConfig, shards: usize) -> Self {
         let mut rcfg = cfg.reassembly.clone();
         rcfg.max_ooo_total /= shards.max(1);
+        let mut app = App::new(
+            name,
+            cfg.keys.store(),
+            &cfg.providers,
+            cfg.keep_sip_events,
+            cfg.on_event.clone(),
+        );
+        if cfg.stats {
+            app.timing = Some(StageStats::default());
+        }
         Shard {
-            app: App::new(
-                name,
-                cfg.keys.store(),
-                &cfg.providers,
-                cfg.keep_sip_events,
-                cfg.on_event.clone(),
-            ),
+            app,
             reasm: TcpReassembler::new(rcfg),
+            stream_ns: cfg.stats.then_some(0),
         }
     }
 
     /// Processes one frame's transport payload.
     pub fn packet(&mut self, seg: Segment<'_>, meta: SegmentMeta) {
         self.app.emitter().processing(meta.frame);
+        let t0 = self.stream_ns.map(|_| std::time::Instant::now());
         match seg {
             Segment::Tcp(s, d, tcp) => self.reasm.segment(s, d, &tcp, meta, &mut self.app),
             Segment::Udp(s, d, payload) => self.app.udp(s, d, payload, meta),
+        }
+        if let (Some(ns), Some(t0)) = (&mut self.stream_ns, t0) {
+            *ns += t0.elapsed().as_nanos() as u64;
         }
     }
 
@@ -116,7 +128,13 @@ impl<'a> Shard<'a> {
         self.app.finish_udp(last);
         let events = self.take_events();
         let app = self.app;
+        let mut stats = app.timing.clone().unwrap_or_default();
+        stats.reassembly_ns = self
+            .stream_ns
+            .unwrap_or(0)
+            .saturating_sub(stats.tls_ns + stats.sip_ns);
         let parts = ShardParts {
+            stats,
             reassembly: self.reasm.stats().clone(),
             tcp_flows: app.tcp_flows,
             udp_flows: app.udp_flows,

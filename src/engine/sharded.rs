@@ -193,8 +193,15 @@ fn worker(
     send(FromWorker::Done(Box::new(parts), events));
 }
 
-/// Feeds the analyzer in tag order as watermarks allow; returns its output and the shards' parts.
-fn merger(analyzer: &mut Analyzer<'_>, rx: Receiver<(usize, FromWorker)>, shards: usize) -> Vec<ShardParts> {
+/// Feeds the analyzer in tag order as watermarks allow; returns the shards'
+/// parts and the time spent in analysis (with `timed`).
+fn merger(
+    analyzer: &mut Analyzer<'_>,
+    rx: Receiver<(usize, FromWorker)>,
+    shards: usize,
+    timed: bool,
+) -> (Vec<ShardParts>, u64) {
+    let mut analysis_ns = 0u64;
     let mut pending: Vec<VecDeque<Tagged>> = (0..shards).map(|_| VecDeque::new()).collect();
     let mut marks = vec![0u64; shards];
     let mut parts: Vec<Option<ShardParts>> = (0..shards).map(|_| None).collect();
@@ -218,15 +225,19 @@ fn merger(analyzer: &mut Analyzer<'_>, rx: Receiver<(usize, FromWorker)>, shards
             }
         }
         if !ready.is_empty() {
+            let t0 = timed.then(Instant::now);
             ready.sort_by_key(|t| t.key);
             feed(analyzer, ready.drain(..));
+            if let Some(t0) = t0 {
+                analysis_ns += t0.elapsed().as_nanos() as u64;
+            }
         }
     }
     // Anything left (a worker that died) still reaches the analyzer.
     let mut rest: Vec<Tagged> = pending.into_iter().flatten().collect();
     rest.sort_by_key(|t| t.key);
     feed(analyzer, rest);
-    parts.into_iter().flatten().collect()
+    (parts.into_iter().flatten().collect(), analysis_ns)
 }
 
 /// Analyzes one capture with its flows sharded over `shards` worker threads.
@@ -251,7 +262,7 @@ pub(crate) fn analyze_sharded(
             handles.push(scope.spawn(move || worker(name, cfg, shards, rx, out, me)));
         }
         drop(out_tx);
-        let merged = scope.spawn(|| merger(&mut analyzer, out_rx, shards));
+        let merged = scope.spawn(|| merger(&mut analyzer, out_rx, shards, cfg.stats));
         let mut sharder = Sharder {
             batches: (0..shards).map(|_| Batch::default()).collect(),
             senders,
@@ -270,7 +281,9 @@ pub(crate) fn analyze_sharded(
             .map(|h| h.join())
             .filter(Result::is_err)
             .count();
-        let parts = merged.join().unwrap_or_default();
+        let (parts, analysis_ns) = merged.join().unwrap_or_default();
+        let mut stats = stats;
+        stats.analysis_ns = analysis_ns;
         (summary, parts, stats, lost)
     });
     let mut summary = summary;

@@ -309,28 +309,5 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
         writeln!(out)?;
     }
 
-    if opts.stats {
-        let mut t = table(&["capture", "wall ms", "MB/s"]);
-        for (path, s) in &r.stats {
-            let bytes = r
-                .captures
-                .iter()
-                .find(|c| &c.path == path)
-                .map(|c| c.bytes)
-                .unwrap_or(0);
-            let secs = s.wall_ns as f64 / 1e9;
-            let mbs = if secs > 0.0 {
-                bytes as f64 / 1e6 / secs
-            } else {
-                0.0
-            };
-            t.add_row(vec![
-                path.clone(),
-                format!("{:.1}", secs * 1e3),
-                format!("{mbs:.0}"),
-            ]);
-        }
-        writeln!(out, "Stage statistics\n{t}\n")?;
-    }
     Ok(())
 }
