@@ -35,7 +35,11 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn sip(method: &str, cseq: u32, body: &str) -> Vec<u8> {
-    let ctype = if body.is_empty() { String::new() } else { "Content-Type: text/plain; charset=UTF-8\r\n".to_string() };
+    let ctype = if body.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: text/plain; charset=UTF-8\r\n".to_string()
+    };
     format!(
         "{method} sip:bob@testim.example SIP/2.0\r\n\
          Via: SIP/2.0/TLS 127.0.0.1:50123;branch=z9hG4bKlive{cseq}\r\n\
@@ -54,7 +58,10 @@ fn ok_for(request: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(request);
     let header = |name: &str| {
         text.lines()
-            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+            .find(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+            })
             .map(|l| l.to_string())
             .unwrap_or_default()
     };
@@ -105,7 +112,17 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
     .expect("providers");
 
     let child = Command::new(env!("CARGO_BIN_EXE_fedscope"))
-        .args(["live", "--interface", "lo", "--filter", "tcp port 5061", "--duration", "8", "--format", "ndjson"])
+        .args([
+            "live",
+            "--interface",
+            "lo",
+            "--filter",
+            "tcp port 5061",
+            "--duration",
+            "8",
+            "--format",
+            "ndjson",
+        ])
         .arg("--keylog")
         .arg(&keylog)
         .arg("--providers")
@@ -121,7 +138,10 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
     let cert: CertificateDer<'static> = ck.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     let log = Arc::new(FileKeyLog(Mutex::new(
-        std::fs::OpenOptions::new().append(true).open(&keylog).expect("open keylog"),
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&keylog)
+            .expect("open keylog"),
     )));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut server_cfg = rustls::ServerConfig::builder_with_provider(provider.clone())
@@ -180,7 +200,9 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
     server.join().expect("server thread");
     drop(tls);
 
-    let out = child.wait_with_output().expect("fedscope live exits at --duration");
+    let out = child
+        .wait_with_output()
+        .expect("fedscope live exits at --duration");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
     let events: Vec<Value> = BufReader::new(&out.stdout[..])
@@ -189,8 +211,15 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
         .filter_map(|l| serde_json::from_str(&l).ok())
         .collect();
     let sips: Vec<&Value> = events.iter().filter(|e| e["type"] == "sip").collect();
-    let methods: Vec<String> = sips.iter().filter_map(|e| e["method"].as_str().map(String::from)).collect();
-    assert_eq!(methods, ["INVITE", "ACK", "MESSAGE", "MESSAGE", "BYE"], "{stderr}");
+    let methods: Vec<String> = sips
+        .iter()
+        .filter_map(|e| e["method"].as_str().map(String::from))
+        .collect();
+    assert_eq!(
+        methods,
+        ["INVITE", "ACK", "MESSAGE", "MESSAGE", "BYE"],
+        "{stderr}"
+    );
     let oks = sips.iter().filter(|e| e["status"] == 200).count();
     assert_eq!(oks, 4);
     assert!(sips.iter().all(|e| e["call_id"] == "live-capture-test-1"));
