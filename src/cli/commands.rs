@@ -6,16 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
-
 use super::args::{AnalyzeArgs, Cli, Command, CommonArgs, Format};
 use super::progress::Progress;
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE};
 use crate::analysis::Severity;
 use crate::engine::{self, EngineConfig, KeyMaterial};
 use crate::providers::ProviderTable;
-use crate::report::{self, Report, TableOptions};
+use crate::report::{self, Report, TableOptions, new_table};
 
 /// Why a command could not run at all.
 #[derive(Debug, thiserror::Error)]
@@ -209,33 +206,20 @@ fn print_stats(r: &Report) {
     }
 }
 
-fn new_table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t.set_header(header.iter().copied());
-    t
-}
-
 fn print_providers(table: &ProviderTable, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut t = new_table(&["provider", "address ranges", "domains"]);
-    for p in &table.providers {
-        let ranges = p
-            .ranges
-            .iter()
-            .map(|r| r.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let domains = p
-            .domains
-            .iter()
-            .map(|d| match d.retired {
-                Some(at) => format!("{} (retired {})", d.name, at.rfc3339().get(..10).unwrap_or("")),
-                None => d.name.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        t.add_row(vec![p.name.clone(), ranges, domains]);
+    let mut t = new_table(&[
+        "provider",
+        "address ranges",
+        "domains",
+        "state shown to / from the provider",
+    ]);
+    for r in table.rows() {
+        t.add_row(vec![
+            r.provider,
+            r.ranges.join("\n"),
+            r.domains.join(", "),
+            r.state_map.join("\n"),
+        ]);
     }
     writeln!(out, "{t}")
 }

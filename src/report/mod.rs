@@ -10,4 +10,4 @@ mod table;
 pub use json::write_json;
 pub use model::{KeyReport, ProviderSummary, Report};
 pub use ndjson::write_ndjson;
-pub use table::{TableOptions, write_tables};
+pub use table::{TableOptions, new_table, write_tables};

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
+use std::io::IsTerminal;
 
 use super::Report;
 
@@ -18,10 +19,15 @@ pub struct TableOptions {
     pub max_flows: Option<usize>,
 }
 
-fn table(header: &[&str]) -> Table {
+/// A table in fedscope's style; wraps to the terminal, or to 160 columns when
+/// the output is not a terminal (files, pipes).
+pub fn new_table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
+    if !std::io::stdout().is_terminal() {
+        t.set_width(160);
+    }
     t.set_header(header.iter().copied());
     t
 }
@@ -36,7 +42,7 @@ fn short_time(t: &Option<crate::time::Timestamp>) -> String {
 
 /// Writes every section that has content.
 pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut t = table(&[
+    let mut t = new_table(&[
         "capture",
         "frames",
         "bytes",
@@ -61,7 +67,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     writeln!(out, "Captures\n{t}\n")?;
 
     if !r.providers.is_empty() {
-        let mut t = table(&[
+        let mut t = new_table(&[
             "provider",
             "flows",
             "decrypted",
@@ -92,7 +98,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     }
 
     let limit = opts.max_flows.unwrap_or(usize::MAX);
-    let mut t = table(&[
+    let mut t = new_table(&[
         "flow",
         "client",
         "server",
@@ -158,7 +164,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     }
     writeln!(out)?;
 
-    let mut t = table(&["SIP", "count"]);
+    let mut t = new_table(&["SIP", "count"]);
     for (m, n) in &r.sip.requests {
         t.add_row(vec![m.clone(), n.to_string()]);
     }
@@ -170,7 +176,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     writeln!(out, "SIP messages\n{t}\n")?;
 
     if !r.im_sessions.is_empty() {
-        let mut t = table(&[
+        let mut t = new_table(&[
             "Call-ID", "local", "remote", "provider", "start", "out", "in", "typing", "outcome",
         ]);
         for s in &r.im_sessions {
@@ -190,7 +196,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     }
 
     if !r.presence.is_empty() {
-        let mut t = table(&[
+        let mut t = new_table(&[
             "Call-ID",
             "watcher",
             "presentity",
@@ -230,7 +236,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
         for v in &r.violations {
             by_rule.entry(v.rule).or_default().push(v);
         }
-        let mut t = table(&[
+        let mut t = new_table(&[
             "rule",
             "severity",
             "provider",
@@ -272,7 +278,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     }
 
     if !r.notes.is_empty() {
-        let mut t = table(&["provider", "standing note (not visible on the wire)"]);
+        let mut t = new_table(&["provider", "standing note (not visible on the wire)"]);
         for n in &r.notes {
             t.add_row(vec![n.provider.clone(), n.note.clone()]);
         }
