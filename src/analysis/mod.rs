@@ -1,19 +1,59 @@
 //! Federation analysis: transactions and dialogs, IM sessions, presence
-//! subscriptions, and the restriction rules of restrictions.md. It reads only
-//! the events the engine hands it (flows, TLS status, parsed SIP messages),
-//! never raw bytes, and is streaming: one event at a time in capture order.
+//! subscriptions, and the restriction rules of restrictions.md (each citing
+//! its kb-897567.md section). It reads only the events the engine hands it
+//! (flows, TLS status, parsed SIP messages), never raw bytes, and is
+//! streaming: one event at a time in capture order, with state only for live
+//! flows, transactions, sessions and subscriptions; finished records move to
+//! the output.
+//!
+//! Attribution (kb-897567.md "Firewall and provider addresses", "Supported
+//! provider domains"): a flow belongs to the provider whose documented range
+//! holds one of its ends; failing that, to the provider whose domain the
+//! sender (or, failing that, the receiver) of its first such SIP message
+//! uses. Claims that disagree with the ranges are PIC-UNKNOWN-SOURCE.
 
+mod content;
 mod events;
+mod findings;
+mod flows;
+mod im;
 mod model;
+mod notes;
+mod presence;
+pub mod rules;
+mod transactions;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap};
 
 pub use events::{FlowContext, SipEvent, TransportKind};
 pub use model::{
-    AnalysisOutput, ImSession, PresenceSubscription, Severity, StandingNote, Violation,
+    AnalysisOutput, ImBody, ImSession, PresenceStateReport, PresenceSubscription, ResponseTimes, Severity,
+    StandingNote, TransactionStats, Violation,
 };
+pub use rules::catalog::RuleInfo;
+
+use findings::{Evidence, Findings};
+use flows::FlowState;
+use im::ImSessions;
+use presence::Subscriptions;
+use rules::media::Conversations;
+use rules::presence::PendingStale;
+use rules::session::Endpoints;
+use transactions::{RequestInfo, Transactions, TxVerdict};
+use view::{MsgView, Side};
 
 use crate::providers::ProviderTable;
 use crate::reassembly::{CloseReason, SegmentMeta};
 use crate::tls::TlsStatus;
+
+/// The rule catalog (`fedscope rules`): every rule of restrictions.md.
+pub fn rules() -> &'static [RuleInfo] {
+    rules::catalog::RULES
+}
 
 /// Analysis settings.
 #[derive(Clone, Debug)]
@@ -38,41 +78,229 @@ impl Default for AnalysisConfig {
 
 /// The streaming analyzer for one capture.
 pub struct Analyzer<'p> {
-    _providers: &'p ProviderTable,
-    _config: AnalysisConfig,
+    providers: &'p ProviderTable,
+    config: AnalysisConfig,
+    flows: HashMap<(std::sync::Arc<str>, u64), FlowState>,
+    tx: Transactions,
+    im: ImSessions,
+    subs: Subscriptions,
+    convs: Conversations,
+    endpoints: Endpoints,
+    pending_stale: Vec<PendingStale>,
+    findings: Findings,
+    providers_seen: BTreeSet<String>,
+    notes: Vec<StandingNote>,
 }
 
 impl<'p> Analyzer<'p> {
     /// A new analyzer using `providers`.
     pub fn new(providers: &'p ProviderTable, config: AnalysisConfig) -> Self {
         Analyzer {
-            _providers: providers,
-            _config: config,
+            providers,
+            config,
+            flows: HashMap::new(),
+            tx: Transactions::default(),
+            im: ImSessions::default(),
+            subs: Subscriptions::default(),
+            convs: Conversations::default(),
+            endpoints: Endpoints::default(),
+            pending_stale: Vec::new(),
+            findings: Findings::default(),
+            providers_seen: BTreeSet::new(),
+            notes: Vec::new(),
         }
+    }
+
+    fn key(flow: &FlowContext) -> (std::sync::Arc<str>, u64) {
+        (flow.capture.clone(), flow.id.0)
+    }
+
+    /// A provider was seen on `flow`: standing notes once, and a pending
+    /// PIC-STALE-PRESENCE for it is cancelled (a connection followed).
+    fn provider_seen(&mut self, idx: usize, flow: u64) {
+        let Some(p) = self.providers.providers.get(idx) else {
+            return;
+        };
+        if self.providers_seen.insert(p.name.clone()) {
+            self.notes.extend(notes::for_provider(&p.name));
+        }
+        self.pending_stale
+            .retain(|s| !(s.provider == p.name && s.flow != flow));
     }
 
     /// A connection (TCP) or UDP 5-tuple was first seen.
     pub fn flow_opened(&mut self, flow: &FlowContext) {
-        let _ = flow;
+        let st = FlowState::by_range(self.providers, flow);
+        if let Some(i) = st.provider {
+            self.provider_seen(i, flow.id.0);
+        }
+        self.flows.insert(Self::key(flow), st);
     }
 
     /// The TLS handshake of `flow` is known (version, suite, certificates).
     pub fn tls_status(&mut self, flow: &FlowContext, status: &TlsStatus, meta: SegmentMeta) {
-        let _ = (flow, status, meta);
+        let st = self
+            .flows
+            .get(&Self::key(flow))
+            .cloned()
+            .unwrap_or_else(|| FlowState::by_range(self.providers, flow));
+        let Some(p) = st.provider.and_then(|i| self.providers.providers.get(i)) else {
+            return;
+        };
+        let ev = Evidence {
+            capture: flow.capture.to_string(),
+            flow: Some(flow.id.0),
+            call_id: None,
+            frames: vec![st.first_frame.unwrap_or(meta.frame).min(meta.frame)],
+            time: Some(st.first_ts.map_or(meta.ts, |t| t.min(meta.ts))),
+        };
+        rules::tls::weak_tls(&p.name, status, ev.clone(), &mut self.findings);
+        let at = st.first_ts.unwrap_or(meta.ts);
+        rules::tls::cert(
+            &p.name,
+            status,
+            at,
+            &self.config.trust_anchors,
+            ev,
+            &mut self.findings,
+        );
     }
 
     /// One SIP message, in capture order.
     pub fn sip(&mut self, ev: &SipEvent<'_>) {
-        let _ = ev;
+        let key = Self::key(ev.flow);
+        if !self.flows.contains_key(&key) {
+            self.flow_opened(ev.flow);
+        }
+        let Some(st) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let first_msg = st.first_ts.is_none();
+        if first_msg {
+            st.first_ts = Some(ev.last.ts);
+            st.first_frame = Some(ev.first.frame);
+        }
+        let newly = st.by_domain(self.providers, ev);
+        let st = st.clone();
+        if let Some(i) = st.provider
+            && (newly || first_msg)
+        {
+            self.provider_seen(i, ev.flow.id.0);
+        }
+        let provider = st.provider.and_then(|i| self.providers.providers.get(i));
+        let side = match st.provider_end {
+            Some(e) if e == ev.src => Side::In,
+            Some(e) if e == ev.dst => Side::Out,
+            _ => Side::Unknown,
+        };
+        let v = MsgView {
+            ev,
+            provider,
+            side,
+            call_id: ev.msg.call_id.as_deref().unwrap_or(""),
+        };
+        let mut unsupported = Vec::new();
+        if v.is_request() {
+            // PIC-MEDIA is judged before the transaction is recorded so the
+            // offer travels with it to the response (PIC-FALSE-ACCEPT); a
+            // retransmission is de-duplicated by the finding key.
+            unsupported = rules::media::media(&v, &mut self.findings);
+        }
+        let msg = ev.msg;
+        let verdict = self.tx.observe(msg, ev.src, ev.last.ts, || RequestInfo {
+            method: msg
+                .method()
+                .cloned()
+                .unwrap_or(crate::sip::Method::Other(String::new())),
+            side,
+            initial: msg.to.as_ref().and_then(|t| t.tag()).is_none(),
+            frame: ev.first.frame,
+            ts: ev.last.ts,
+            unsupported,
+        });
+        let f = &mut self.findings;
+        match verdict {
+            TxVerdict::Retransmission => return,
+            TxVerdict::NewRequest => {}
+            TxVerdict::Response(req) => {
+                rules::transport::plaintext(&v, f);
+                rules::transport::port(&v, f);
+                rules::source::unknown_source(&v, self.providers, f);
+                rules::source::domain(&v, self.providers, f);
+                if let Some(req) = req {
+                    rules::media::false_accept(&v, &req, f);
+                    rules::presence::invalid_contact(&v, &req, f);
+                    self.im.response(&v, &req);
+                    self.subs.response(&v, &req);
+                }
+                return;
+            }
+        }
+        rules::transport::plaintext(&v, f);
+        rules::transport::port(&v, f);
+        rules::source::unknown_source(&v, self.providers, f);
+        rules::source::domain(&v, self.providers, f);
+        rules::source::easi(&v, self.providers, f);
+        rules::media::multiparty(&v, &mut self.convs, f);
+        rules::session::mpop(&v, &mut self.endpoints, f);
+        rules::session::aol_url(&v, f);
+        self.im.request(&v, self.config.show_content);
+        if let Some(s) = self.im.get(v.call_id) {
+            rules::session::closed_session(&v, s, self.config.closed_session_secs, &mut self.findings);
+        }
+        if let Some(report) = self.subs.request(&v) {
+            rules::presence::presence_map(&v, &report, &mut self.findings);
+        }
     }
 
     /// A connection ended.
     pub fn flow_closed(&mut self, flow: &FlowContext, reason: CloseReason, meta: SegmentMeta) {
-        let _ = (flow, reason, meta);
+        let st = self.flows.remove(&Self::key(flow)).unwrap_or_default();
+        let capture = flow.capture.to_string();
+        let reason_s = match reason {
+            CloseReason::Fin => Some("FIN"),
+            CloseReason::Rst => Some("RST"),
+            CloseReason::Idle => Some("idle"),
+            CloseReason::EndOfCapture => None,
+        };
+        if let (Some(reason), Some(p)) = (
+            reason_s,
+            st.provider.and_then(|i| self.providers.providers.get(i)),
+        ) {
+            let active = self.subs.active_on(&capture, flow.id.0);
+            if !active.is_empty() {
+                let mut frames: Vec<u64> = active.iter().map(|a| a.1).collect();
+                frames.push(meta.frame);
+                self.pending_stale.push(PendingStale {
+                    provider: p.name.clone(),
+                    flow: flow.id.0,
+                    reason,
+                    evidence: Evidence {
+                        capture: capture.clone(),
+                        flow: Some(flow.id.0),
+                        call_id: active.first().map(|a| a.0.clone()),
+                        frames: Vec::new(),
+                        time: Some(meta.ts),
+                    }
+                    .with_frames(&frames),
+                    call_ids: active.into_iter().map(|a| a.0).collect(),
+                });
+            }
+        }
+        self.im.flow_closed(&capture, flow.id.0, meta.ts);
+        self.subs.flow_closed(&capture, flow.id.0);
     }
 
     /// End of capture: closes open sessions and returns everything found.
     pub fn finish(self) -> AnalysisOutput {
-        AnalysisOutput::default()
+        let mut findings = self.findings;
+        rules::presence::stale_presence(self.pending_stale, &mut findings);
+        AnalysisOutput {
+            im_sessions: self.im.finish(),
+            presence: self.subs.finish(),
+            violations: findings.into_sorted(),
+            notes: self.notes,
+            transactions: self.tx.finish(),
+        }
     }
 }

@@ -175,4 +175,52 @@ pub struct AnalysisOutput {
     pub violations: Vec<Violation>,
     /// Standing notes.
     pub notes: Vec<StandingNote>,
+    /// Transaction counters and response times.
+    pub transactions: TransactionStats,
+}
+
+/// Response-time statistics of one request method, in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ResponseTimes {
+    /// Transactions with a final response.
+    pub count: u64,
+    /// Fastest.
+    pub min_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
+    /// Mean.
+    pub mean_ms: f64,
+    /// Sum, for merging.
+    #[serde(skip)]
+    pub sum_ms: f64,
+}
+
+impl ResponseTimes {
+    /// Adds one response time.
+    pub fn add(&mut self, ms: f64) {
+        if self.count == 0 || ms < self.min_ms {
+            self.min_ms = ms;
+        }
+        if ms > self.max_ms {
+            self.max_ms = ms;
+        }
+        self.count += 1;
+        self.sum_ms += ms;
+        self.mean_ms = self.sum_ms / self.count as f64;
+    }
+}
+
+/// SIP transaction counters (RFC 3261 transactions keyed by Call-ID, CSeq and Via branch).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TransactionStats {
+    /// Distinct request transactions (retransmissions not counted).
+    pub transactions: u64,
+    /// Retransmitted requests and responses recognised and not counted again.
+    pub retransmissions: u64,
+    /// Transactions that never saw a final response (ACK and BENOTIFY excluded).
+    pub unanswered: u64,
+    /// Responses that matched no request seen in the capture.
+    pub unmatched_responses: u64,
+    /// Request-to-final-response times by method.
+    pub response_ms: std::collections::BTreeMap<String, ResponseTimes>,
 }

@@ -1,0 +1,77 @@
+//! Collects rule findings with their evidence, de-duplicated by a rule-chosen
+//! key (restrictions.md: "A finding without evidence is a defect").
+
+use std::collections::HashSet;
+
+use super::model::{Severity, Violation};
+use super::rules::catalog;
+use crate::time::Timestamp;
+
+/// Where a finding shows: capture, flow, dialog, frames, time.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Evidence {
+    /// Capture path.
+    pub capture: String,
+    /// Flow id.
+    pub flow: Option<u64>,
+    /// Call-ID.
+    pub call_id: Option<String>,
+    /// Frames.
+    pub frames: Vec<u64>,
+    /// Time of the first evidence.
+    pub time: Option<Timestamp>,
+}
+
+impl Evidence {
+    /// Adds frames, keeping them sorted and distinct.
+    pub fn with_frames(mut self, frames: &[u64]) -> Self {
+        self.frames.extend_from_slice(frames);
+        self.frames.sort_unstable();
+        self.frames.dedup();
+        self
+    }
+}
+
+/// Findings so far.
+#[derive(Default)]
+pub(crate) struct Findings {
+    out: Vec<Violation>,
+    seen: HashSet<(&'static str, String)>,
+}
+
+impl Findings {
+    /// Records a finding of `rule` unless one with the same `key` exists.
+    pub fn report(
+        &mut self,
+        rule: &'static str,
+        key: String,
+        provider: Option<&str>,
+        ev: Evidence,
+        message: String,
+    ) {
+        if !self.seen.insert((rule, key)) {
+            return;
+        }
+        let severity = catalog::info(rule)
+            .map(|r| r.severity)
+            .unwrap_or(Severity::Warning);
+        self.out.push(Violation {
+            rule,
+            severity,
+            provider: provider.map(str::to_string),
+            capture: ev.capture,
+            flow: ev.flow,
+            call_id: ev.call_id,
+            frames: ev.frames,
+            time: ev.time,
+            message,
+        });
+    }
+
+    /// The findings in capture order.
+    pub fn into_sorted(mut self) -> Vec<Violation> {
+        self.out
+            .sort_by(|a, b| (a.time, &a.frames).cmp(&(b.time, &b.frames)));
+        self.out
+    }
+}

@@ -1,0 +1,217 @@
+//! Presence subscriptions: SUBSCRIBE (Event: presence) with its responses,
+//! NOTIFY / BENOTIFY counted and their states read, and for each state the
+//! state the receiving side displays (kb-897567.md "General restrictions" 3,
+//! "MSN (Windows Live) specifics"). A subscription leaves the live set when
+//! rejected, terminated, or its connection closes.
+
+use std::collections::HashMap;
+
+use super::content;
+use super::model::{PresenceStateReport, PresenceSubscription};
+use super::transactions::RequestInfo;
+use super::view::{MsgView, Side, party};
+use crate::providers::StateDirection;
+use crate::sip::Method;
+use crate::time::Timestamp;
+
+/// At most this many states are kept per subscription (memory bound).
+const MAX_STATES: usize = 10_000;
+
+/// A live subscription.
+pub(crate) struct SubState {
+    /// The record being built.
+    pub rec: PresenceSubscription,
+    /// The last SUBSCRIBE had Expires: 0 (an unsubscribe).
+    unsubscribing: bool,
+    /// Answered 2xx at least once.
+    pub established: bool,
+    /// Frame of the SUBSCRIBE.
+    pub frame: u64,
+}
+
+/// Live subscriptions by Call-ID and finished records.
+#[derive(Default)]
+pub(crate) struct Subscriptions {
+    live: HashMap<String, SubState>,
+    done: Vec<PresenceSubscription>,
+}
+
+fn is_presence_event(v: &MsgView<'_, '_>) -> bool {
+    v.ev.msg
+        .header("Event")
+        .or_else(|| v.ev.msg.header("o"))
+        .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("presence"))
+}
+
+impl Subscriptions {
+    /// A SUBSCRIBE, NOTIFY or BENOTIFY. Returns the state report a NOTIFY carried.
+    pub fn request(&mut self, v: &MsgView<'_, '_>) -> Option<PresenceStateReport> {
+        let m = v.ev.msg;
+        match m.method()? {
+            Method::Subscribe => {
+                if !is_presence_event(v) {
+                    return None;
+                }
+                let expires0 = m.header("Expires").is_some_and(|e| e.trim() == "0");
+                let s = self
+                    .live
+                    .entry(v.call_id.to_string())
+                    .or_insert_with(|| SubState {
+                        rec: PresenceSubscription {
+                            call_id: v.call_id.to_string(),
+                            watcher: party(m.from.as_ref()),
+                            presentity: party(m.to.as_ref()),
+                            provider: v.provider_name().map(str::to_string),
+                            outcome: "pending".into(),
+                            capture: v.ev.flow.capture.to_string(),
+                            flow: v.ev.flow.id.0,
+                            start: Some(v.time()),
+                            ..PresenceSubscription::default()
+                        },
+                        unsubscribing: false,
+                        established: false,
+                        frame: v.ev.first.frame,
+                    });
+                s.unsubscribing = expires0;
+                None
+            }
+            Method::Notify | Method::Benotify => {
+                if m.method() == Some(&Method::Notify)
+                    && !is_presence_event(v)
+                    && !self.live.contains_key(v.call_id)
+                {
+                    return None;
+                }
+                let s = self
+                    .live
+                    .entry(v.call_id.to_string())
+                    .or_insert_with(|| SubState {
+                        // joined mid-subscription: the SUBSCRIBE was before the capture
+                        rec: PresenceSubscription {
+                            call_id: v.call_id.to_string(),
+                            watcher: party(m.to.as_ref()),
+                            presentity: party(m.from.as_ref()),
+                            provider: v.provider_name().map(str::to_string),
+                            outcome: "active".into(),
+                            capture: v.ev.flow.capture.to_string(),
+                            flow: v.ev.flow.id.0,
+                            start: Some(v.time()),
+                            ..PresenceSubscription::default()
+                        },
+                        unsubscribing: false,
+                        established: true,
+                        frame: v.ev.first.frame,
+                    });
+                s.rec.notifications += 1;
+                let report = content::presence_state(m).map(|(named, st)| {
+                    let dir = if v.side == Side::In {
+                        StateDirection::In
+                    } else {
+                        StateDirection::Out
+                    };
+                    let displayed = v
+                        .provider
+                        .map(|p| p.displayed(dir, &named).to_string())
+                        .unwrap_or_else(|| named.clone());
+                    PresenceStateReport {
+                        frame: v.ev.first.frame,
+                        time: Some(v.time()),
+                        direction: dir.as_str().into(),
+                        sent: named,
+                        displayed,
+                        availability: st.availability,
+                        activity: st.activity,
+                    }
+                });
+                if let Some(r) = &report
+                    && s.rec.states.len() < MAX_STATES
+                {
+                    s.rec.states.push(r.clone());
+                }
+                let terminated = m
+                    .header("Subscription-State")
+                    .is_some_and(|h| h.trim().to_ascii_lowercase().starts_with("terminated"));
+                if terminated && let Some(mut s) = self.live.remove(v.call_id) {
+                    s.rec.outcome = "terminated".into();
+                    self.done.push(s.rec);
+                }
+                report
+            }
+            _ => None,
+        }
+    }
+
+    /// A response to a SUBSCRIBE.
+    pub fn response(&mut self, v: &MsgView<'_, '_>, req: &RequestInfo) {
+        let Some(code) = v.ev.msg.status() else {
+            return;
+        };
+        if req.method != Method::Subscribe || code < 200 {
+            return;
+        }
+        let Some(s) = self.live.get_mut(v.call_id) else {
+            return;
+        };
+        if (200..300).contains(&code) {
+            if s.unsubscribing {
+                if let Some(mut s) = self.live.remove(v.call_id) {
+                    s.rec.outcome = "terminated".into();
+                    self.done.push(s.rec);
+                }
+            } else {
+                s.established = true;
+                s.rec.outcome = "active".into();
+            }
+            return;
+        }
+        if let Some(mut s) = self.live.remove(v.call_id) {
+            s.rec.outcome = if s.established {
+                format!("failed {code}")
+            } else {
+                format!("rejected {code}")
+            };
+            self.done.push(s.rec);
+        }
+    }
+
+    /// Active subscriptions over `flow` (PIC-STALE-PRESENCE): (call_id, SUBSCRIBE frame).
+    pub fn active_on(&self, capture: &str, flow: u64) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self
+            .live
+            .values()
+            .filter(|s| s.rec.flow == flow && s.rec.capture == capture && s.rec.outcome == "active")
+            .map(|s| (s.rec.call_id.clone(), s.frame))
+            .collect();
+        v.sort_by_key(|x| x.1);
+        v
+    }
+
+    /// The connection `flow` closed: its subscriptions end.
+    pub fn flow_closed(&mut self, capture: &str, flow: u64) {
+        let ids: Vec<String> = self
+            .live
+            .iter()
+            .filter(|(_, s)| s.rec.flow == flow && s.rec.capture == capture)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for id in ids {
+            if let Some(mut s) = self.live.remove(&id) {
+                s.rec.outcome = format!("{} (connection closed)", s.rec.outcome);
+                self.done.push(s.rec);
+            }
+        }
+    }
+
+    /// Live subscriptions (memory-bound tests).
+    #[cfg(test)]
+    pub fn live(&self) -> usize {
+        self.live.len()
+    }
+
+    /// End of capture: the rest as they stand.
+    pub fn finish(mut self) -> Vec<PresenceSubscription> {
+        self.done.extend(self.live.into_values().map(|s| s.rec));
+        self.done.sort_by_key(|s| s.start.unwrap_or(Timestamp(0)));
+        self.done
+    }
+}

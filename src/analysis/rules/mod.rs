@@ -1,0 +1,16 @@
+//! The rules of restrictions.md, one file per small group, each reading only
+//! the analysis model (attributed messages, sessions, subscriptions, TLS
+//! status) and reporting findings with evidence. `catalog` lists them.
+
+pub mod catalog;
+pub(crate) mod media;
+pub(crate) mod presence;
+pub(crate) mod session;
+pub(crate) mod source;
+pub(crate) mod tls;
+pub(crate) mod transport;
+
+/// Dedup key prefix for one flow of one capture.
+pub(crate) fn flow_key(v: &super::view::MsgView<'_, '_>) -> String {
+    format!("{}|{}", v.ev.flow.capture, v.ev.flow.id.0)
+}

@@ -1,0 +1,116 @@
+//! Session rules: PIC-MPOP (kb-897567.md "General restrictions" 6, "Yahoo!
+//! specifics"), PIC-CLOSED-SESSION ("Yahoo! specifics", heuristic) and
+//! PIC-AOL-URL ("AOL specifics").
+
+use std::collections::HashMap;
+
+use crate::analysis::content;
+use crate::analysis::findings::Findings;
+use crate::analysis::im::ImState;
+use crate::analysis::view::{MsgView, Side, party};
+use crate::sip::Method;
+
+/// First endpoint seen per (capture, enterprise user, provider): (endpoint id, frame).
+#[derive(Default)]
+pub(crate) struct Endpoints {
+    first: HashMap<(String, String, String), (String, u64)>,
+}
+
+/// The enterprise endpoint id of an outbound request: From `epid`, else the
+/// Contact GRUU instance (`opaque=user:epid:...`).
+fn endpoint_id(v: &MsgView<'_, '_>) -> Option<String> {
+    let m = v.ev.msg;
+    if let Some(e) = m.from.as_ref().and_then(|a| a.epid()) {
+        return Some(e.to_string());
+    }
+    let c = m.contact.as_ref()?;
+    let opaque = c.uri_param("opaque")?;
+    opaque.strip_prefix("user:epid:").map(str::to_string)
+}
+
+/// PIC-MPOP: one enterprise user talks to a provider from two or more endpoints.
+pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
+    let Some(p) = v.provider else { return };
+    if v.side != Side::Out || !v.is_request() {
+        return;
+    }
+    let Some(epid) = endpoint_id(v) else { return };
+    let user = party(v.local());
+    let key = (v.ev.flow.capture.to_string(), user.clone(), p.name.clone());
+    let (first, frame) = eps
+        .first
+        .entry(key)
+        .or_insert_with(|| (epid.clone(), v.ev.first.frame))
+        .clone();
+    if first == epid {
+        return;
+    }
+    let yahoo = if p.name.eq_ignore_ascii_case("Yahoo") {
+        " Yahoo! does not support MPOP: the other endpoints show \"Unavailable\"/\"Offline\" to the Yahoo! client."
+    } else {
+        ""
+    };
+    f.report(
+        "PIC-MPOP",
+        format!("{}|{user}|{}", v.ev.flow.capture, p.name),
+        Some(&p.name),
+        v.evidence().with_frames(&[frame]),
+        format!(
+            "{user} talks to {} from two endpoints (epid {first} in frame {frame}, epid {epid}); KB 897567 General 6: with several signed-in endpoints presence updates may not reach the public client.{yahoo}",
+            p.name
+        ),
+    );
+}
+
+/// PIC-CLOSED-SESSION (heuristic): an enterprise MESSAGE into a Yahoo! session
+/// more than `threshold_secs` after the Yahoo! side last spoke.
+pub(crate) fn closed_session(v: &MsgView<'_, '_>, s: &ImState, threshold_secs: u64, f: &mut Findings) {
+    let Some(p) = v.provider else { return };
+    if !p.name.eq_ignore_ascii_case("Yahoo") || v.ev.msg.method() != Some(&Method::Message) {
+        return;
+    }
+    if content::is_typing(v.ev.msg) || s.direction(v) != Side::Out {
+        return;
+    }
+    let Some(last) = s.provider_last_spoke.or(s.rec.start) else {
+        return;
+    };
+    let idle = v.time().seconds_since(last);
+    if idle <= threshold_secs as f64 {
+        return;
+    }
+    f.report(
+        "PIC-CLOSED-SESSION",
+        format!("{}|{}", v.ev.flow.capture, v.call_id),
+        Some(&p.name),
+        v.evidence(),
+        format!(
+            "heuristic: {} keeps sending to {} {:.0} s after the Yahoo! side last spoke (threshold {threshold_secs} s), with no BYE from Yahoo!; KB 897567 Yahoo!: the enterprise user is not told when the Yahoo! user closes the IM window and can keep sending into the closed session",
+            s.rec.local, s.rec.remote, idle
+        ),
+    );
+}
+
+/// PIC-AOL-URL: an inbound AOL MESSAGE carries a rewritten URL.
+pub(crate) fn aol_url(v: &MsgView<'_, '_>, f: &mut Findings) {
+    let Some(p) = v.provider else { return };
+    if !p.name.eq_ignore_ascii_case("AOL")
+        || v.side != Side::In
+        || v.ev.msg.method() != Some(&Method::Message)
+    {
+        return;
+    }
+    if !content::has_aol_url(&v.ev.msg.body) {
+        return;
+    }
+    f.report(
+        "PIC-AOL-URL",
+        format!("{}|{}|{}", v.ev.flow.capture, v.call_id, v.ev.first.frame),
+        Some(&p.name),
+        v.evidence(),
+        format!(
+            "message from AOL user {} carries a URL in AOL's rewritten form `_http://..._ (http:// ...)`; KB 897567 AOL: URLs sent by AOL users arrive rewritten",
+            party(v.ev.msg.from.as_ref())
+        ),
+    );
+}

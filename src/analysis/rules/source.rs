@@ -1,0 +1,142 @@
+//! Who the provider side claims to be: PIC-UNKNOWN-SOURCE ("Firewall and
+//! provider addresses"), PIC-DOMAIN ("Supported provider domains", with
+//! retirement dates judged by the capture's timestamps) and PIC-EASI ("MSN
+//! (Windows Live) specifics", EASI IDs).
+
+use super::flow_key;
+use crate::analysis::findings::Findings;
+use crate::analysis::view::{MsgView, Side};
+use crate::providers::{Provider, ProviderTable, is_easi};
+
+/// True when the host is an IP literal (no domain to judge).
+fn is_ip_literal(host: &str) -> bool {
+    host.is_empty() || host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// True for a provider that takes EASI addresses (one listing msn.com).
+fn takes_easi(p: &Provider) -> bool {
+    p.domain("msn.com").is_some()
+}
+
+/// PIC-UNKNOWN-SOURCE: the sender claims a provider's user (P-Asserted-Identity,
+/// From for requests, To for responses) but its address is outside that
+/// provider's ranges (or in another provider's). Once per flow and claim.
+pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
+    let Some(id) = v.sender_identity() else { return };
+    let host = id.host();
+    let Some((claimed, _)) = table.by_domain(&host) else {
+        return;
+    };
+    if claimed.ranges.is_empty() {
+        return; // a partner defined by domain only: nothing to compare against
+    }
+    let src = v.ev.src.ip();
+    if claimed.contains(src) {
+        return;
+    }
+    let from_where = match table.by_addr(src) {
+        Some(other) => format!("from {} which is in {}'s documented range", src, other.name),
+        None => format!("from {src}, outside {}'s documented ranges", claimed.name),
+    };
+    f.report(
+        "PIC-UNKNOWN-SOURCE",
+        format!("{}|{}", flow_key(v), claimed.name),
+        Some(&claimed.name),
+        v.evidence(),
+        format!(
+            "SIP claiming {} user {} ({}) came {from_where}; KB 897567 Firewall: provider traffic comes from the documented addresses ({})",
+            claimed.name,
+            id.address(),
+            v.ev.msg.method().map(|m| m.as_str().to_string()).or(v.ev.msg.status().map(|c| c.to_string())).unwrap_or_default(),
+            claimed.ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    );
+}
+
+/// PIC-DOMAIN: the provider-side party's domain is not on the provider's
+/// list, or is retired at the message's capture time. Once per flow and address.
+pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
+    let Some(p) = v.provider else { return };
+    if v.side == Side::Unknown {
+        return;
+    }
+    let Some(remote) = v.remote() else { return };
+    let host = remote.host();
+    if is_ip_literal(&host) {
+        return;
+    }
+    let addr = remote.address();
+    let key = format!("{}|{}", flow_key(v), addr);
+    match table.by_domain(&host) {
+        Some((owner, entry)) => {
+            if entry.retired_at(v.time()) {
+                let day = entry.retired.map(|r| r.rfc3339()).unwrap_or_default();
+                f.report(
+                    "PIC-DOMAIN",
+                    key,
+                    Some(&owner.name),
+                    v.evidence(),
+                    format!(
+                        "{} address {addr} uses {host}, retired on {} (capture time {}); KB 897567 Supported provider domains: {host} is no longer federated{}",
+                        owner.name,
+                        day.get(..10).unwrap_or(&day),
+                        v.time().rfc3339(),
+                        if host == "icq.com" { " (disconnected 2011-06-10, when AOL sold ICQ)" } else { "" }
+                    ),
+                );
+            } else if owner.name != p.name && v.side == Side::Out {
+                f.report(
+                    "PIC-DOMAIN",
+                    key,
+                    Some(&p.name),
+                    v.evidence(),
+                    format!(
+                        "{addr} is a {} domain but is addressed through {}'s connection; KB 897567 Supported provider domains lists {host} under {}",
+                        owner.name, p.name, owner.name
+                    ),
+                );
+            }
+        }
+        None => {
+            if v.side == Side::Out && takes_easi(p) {
+                return; // PIC-EASI judges non-provider domains sent through MSN
+            }
+            f.report(
+                "PIC-DOMAIN",
+                key,
+                Some(&p.name),
+                v.evidence(),
+                format!(
+                    "{} party {addr} has domain {host}, which is not on {}'s list; KB 897567 Supported provider domains",
+                    p.name, p.name
+                ),
+            );
+        }
+    }
+}
+
+/// PIC-EASI: an enterprise request through MSN to a non-provider domain not
+/// written as `user(domain)@msn.com`. Once per address.
+pub(crate) fn easi(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
+    let Some(p) = v.provider else { return };
+    if !takes_easi(p) || v.side != Side::Out || !v.is_request() {
+        return;
+    }
+    let Some(remote) = v.remote() else { return };
+    let addr = remote.address();
+    let host = remote.host();
+    if is_ip_literal(&host) || is_easi(&addr) || table.by_domain(&host).is_some() {
+        return;
+    }
+    let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(&addr);
+    f.report(
+        "PIC-EASI",
+        format!("{}|{addr}", v.ev.flow.capture),
+        Some(&p.name),
+        v.evidence(),
+        format!(
+            "{addr} (a non-provider domain) is addressed through {} directly; KB 897567 MSN, EASI IDs: write it as {user}({host})@msn.com",
+            p.name
+        ),
+    );
+}
