@@ -230,7 +230,7 @@ pub fn federation_script(p: &Peer) -> Vec<Step> {
     };
     let html = format!(
         "<html><body><span style=\"font-family:Segoe UI;font-size:10pt;color:#000000\">{}</span></body></html>",
-        filler(p.seed ^ 21, 900)
+        filler(p.seed ^ 21, 2000)
     );
     let pidf = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"{}\"><tuple id=\"t1\"><status><basic>open</basic></status><note>Available</note></tuple></presence>",
