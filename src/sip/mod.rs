@@ -6,8 +6,14 @@
 pub mod body;
 mod framing;
 mod message;
+mod name_addr;
 mod parse;
+pub mod scan;
 
-pub use framing::{FramerStats, RawMessage, SipFramer};
+pub use framing::{FramerStats, MAX_BODY_BYTES, MAX_HEADER_BYTES, RawMessage, SipFramer};
 pub use message::{Header, MessageKind, Method, NameAddr, ParsedBy, SipMessage};
-pub use parse::{SipParseError, looks_like_sip, parse_message};
+pub use name_addr::parse_name_addr;
+pub use parse::{
+    SipParseError, looks_like_sip, media_type, parse_message, parse_tolerant, rsip_accepts, rsip_validation,
+    set_rsip_validation,
+};

@@ -1,7 +1,16 @@
 //! Presence documents: PIDF (`application/pidf+xml`), Microsoft
-//! `text/xml+msrtc.pidf` and `application/msrtc-event-categories+xml`.
+//! `text/xml+msrtc.pidf`, `application/msrtc-event-categories+xml` and
+//! `application/msrtc-category-publish+xml`, also inside a multipart body.
+//!
+//! Read with quick-xml's pull parser: namespace prefixes are ignored (local
+//! names only), no DTD is processed and no entity is expanded beyond the five
+//! predefined ones and character references.
 
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 use serde::Serialize;
+
+use super::multipart;
 
 /// The presence state a document carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -33,8 +42,264 @@ pub fn availability_name(n: u32) -> &'static str {
     }
 }
 
+/// True for the content types this module reads.
+pub fn is_presence_type(content_type: &str) -> bool {
+    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    matches!(
+        ct.as_str(),
+        "application/pidf+xml"
+            | "text/xml+msrtc.pidf"
+            | "application/msrtc-event-categories+xml"
+            | "application/msrtc-category-publish+xml"
+            | "application/xpidf+xml"
+    )
+}
+
 /// Parses a presence body by content type; `None` when it is not presence or not well-formed.
 pub fn parse_presence(content_type: &str, body: &[u8]) -> Option<PresenceState> {
-    let _ = (content_type, body);
-    None
+    let ct = content_type.trim().to_ascii_lowercase();
+    if ct.starts_with("multipart/") {
+        return multipart::split(multipart::boundary(content_type), body)
+            .into_iter()
+            .filter(|p| is_presence_type(&p.content_type))
+            .find_map(|p| parse_presence(&p.content_type, p.body));
+    }
+    if !is_presence_type(&ct) {
+        return None;
+    }
+    parse_xml(body)
+}
+
+/// Walks any presence XML document and collects what it says.
+fn parse_xml(body: &[u8]) -> Option<PresenceState> {
+    let mut reader = Reader::from_reader(body);
+    reader.config_mut().check_end_names = false;
+    let mut st = PresenceState::default();
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut text = String::new();
+    // Category name of the enclosing <category>, and whether the enclosing
+    // <state> is the aggregate one watchers see.
+    let mut category: Option<String> = None;
+    let mut aggregate_seen = false;
+    let mut in_aggregate = false;
+    let mut saw_element = false;
+    loop {
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(_) => break,
+        };
+        match ev {
+            Event::Start(e) => {
+                saw_element = true;
+                text.clear();
+                let name = e.local_name().as_ref().as_bytes().to_ascii_lowercase();
+                on_open(&e, &name, &stack, &mut st, &mut category, &mut in_aggregate, &mut aggregate_seen);
+                stack.push(name);
+                if stack.len() > 256 {
+                    break;
+                }
+            }
+            Event::Empty(e) => {
+                saw_element = true;
+                let name = e.local_name().as_ref().as_bytes().to_ascii_lowercase();
+                on_open(&e, &name, &stack, &mut st, &mut category, &mut in_aggregate, &mut aggregate_seen);
+            }
+            Event::Text(t) => text.push_str(&t),
+            Event::CData(t) => text.push_str(&t),
+            Event::GeneralRef(r) => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else {
+                    match r.as_ref().as_bytes() {
+                        b"amp" => text.push('&'),
+                        b"lt" => text.push('<'),
+                        b"gt" => text.push('>'),
+                        b"quot" => text.push('"'),
+                        b"apos" => text.push('\''),
+                        _ => {} // never expanded
+                    }
+                }
+            }
+            Event::End(_) => {
+                let Some(name) = stack.pop() else { continue };
+                let value = text.trim();
+                let parent = stack.last().map(Vec::as_slice);
+                match name.as_slice() {
+                    b"basic" if st.basic.is_none() && !value.is_empty() => {
+                        st.basic = Some(value.to_ascii_lowercase());
+                    }
+                    b"availability" if !value.is_empty() => {
+                        if let Ok(n) = value.parse::<u32>()
+                            && (st.availability.is_none() || in_aggregate)
+                        {
+                            st.availability = Some(n);
+                        }
+                    }
+                    b"note" | b"body" | b"custom" if !value.is_empty() => {
+                        let is_note = name.as_slice() == b"note"
+                            || (name.as_slice() == b"body" && parent == Some(b"note"))
+                            || category.as_deref() == Some("note");
+                        if name.as_slice() == b"custom" && st.activity.is_none() {
+                            st.activity = Some(value.to_string());
+                        } else if is_note && st.note.is_none() {
+                            st.note = Some(value.to_string());
+                        }
+                    }
+                    b"activity" if !value.is_empty() && st.activity.is_none() && value.len() < 64 => {
+                        st.activity = Some(value.to_string());
+                    }
+                    b"state" => in_aggregate = false,
+                    b"category" => category = None,
+                    _ => {}
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_element {
+        return None;
+    }
+    st.state = match (st.availability, st.basic.as_deref()) {
+        (Some(n), _) => Some(availability_name(n).to_string()),
+        (None, Some("open")) => Some("Online".to_string()),
+        (None, Some("closed")) => Some("Offline".to_string()),
+        _ => None,
+    };
+    Some(st)
+}
+
+fn attr(e: &BytesStart<'_>, want: &[u8]) -> Option<String> {
+    e.attributes().flatten().find_map(|a| {
+        a.key
+            .local_name()
+            .as_ref()
+            .as_bytes().eq_ignore_ascii_case(want)
+            .then(|| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string()))
+    })
+}
+
+fn on_open(
+    e: &BytesStart<'_>,
+    name: &[u8],
+    stack: &[Vec<u8>],
+    st: &mut PresenceState,
+    category: &mut Option<String>,
+    in_aggregate: &mut bool,
+    aggregate_seen: &mut bool,
+) {
+    let parent = stack.last().map(Vec::as_slice);
+    match name {
+        b"category" => *category = attr(e, b"name").map(|n| n.to_ascii_lowercase()),
+        b"state" => {
+            let ty = attr(e, b"type").unwrap_or_default().to_ascii_lowercase();
+            *in_aggregate = ty.contains("aggregatestate");
+            if *in_aggregate && !*aggregate_seen {
+                *aggregate_seen = true;
+                st.availability = None;
+                st.activity = None;
+            }
+        }
+        b"activity" => {
+            if let Some(tok) = attr(e, b"token")
+                && (st.activity.is_none() || *in_aggregate)
+            {
+                st.activity = Some(tok);
+            }
+            // Legacy msrtc.pidf: <activity aggregate="400" note="..."/>.
+            if let Some(note) = attr(e, b"note")
+                && st.note.is_none()
+                && !note.is_empty()
+            {
+                st.note = Some(note);
+            }
+        }
+        b"availability" => {
+            // Legacy msrtc.pidf: <availability aggregate="300"/> on a 0-999 scale.
+            if let Some(n) = attr(e, b"aggregate").and_then(|v| v.trim().parse::<u32>().ok())
+                && st.availability.is_none()
+            {
+                st.availability = Some(if n < 1000 { n * 10 } else { n });
+            }
+        }
+        b"status" if parent != Some(b"tuple") => {
+            // XPIDF: <status status="open"/>.
+            if let Some(s) = attr(e, b"status")
+                && st.basic.is_none()
+            {
+                st.basic = Some(s.to_ascii_lowercase());
+            }
+        }
+        _ if parent == Some(b"activities") && st.activity.is_none() => {
+            // RPID: <rpid:activities><rpid:on-the-phone/></rpid:activities>.
+            st.activity = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pidf_basic_note_activity() {
+        let doc = br#"<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" entity="sip:bob@hotmail.com">
+  <tuple id="t1"><status><basic>open</basic></status><note>Working &amp; happy</note></tuple>
+  <dm:person id="p1"><rpid:activities><rpid:on-the-phone/></rpid:activities></dm:person>
+</presence>"#;
+        let st = parse_presence("application/pidf+xml", doc).unwrap();
+        assert_eq!(st.basic.as_deref(), Some("open"));
+        assert_eq!(st.state.as_deref(), Some("Online"));
+        assert_eq!(st.note.as_deref(), Some("Working & happy"));
+        assert_eq!(st.activity.as_deref(), Some("on-the-phone"));
+    }
+
+    #[test]
+    fn msrtc_categories_state() {
+        let doc = br#"<categories xmlns="http://schemas.microsoft.com/2006/09/sip/categories" uri="sip:alice@contoso.com">
+<category name="note" instance="0" publishTime="2011-05-01T10:00:00Z"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">At lunch</body></note></category>
+<category name="state" instance="1" publishTime="2011-05-01T10:00:00Z"><state xmlns="http://schemas.microsoft.com/2006/09/sip/state" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" manual="true" xsi:type="aggregateState"><availability>12000</availability><activity token="in-a-meeting"/></state></category>
+</categories>"#;
+        let st = parse_presence("application/msrtc-event-categories+xml", doc).unwrap();
+        assert_eq!(st.availability, Some(12000));
+        assert_eq!(st.state.as_deref(), Some("Be Right Back"));
+        assert_eq!(st.activity.as_deref(), Some("in-a-meeting"));
+        assert_eq!(st.note.as_deref(), Some("At lunch"));
+    }
+
+    #[test]
+    fn aggregate_state_wins_over_machine_state() {
+        let doc = br#"<categories><category name="state"><state xsi:type="machineState"><availability>3500</availability></state></category><category name="state"><state xsi:type="aggregateState"><availability>15500</availability><activity><custom LCID="1033">Out to lunch</custom></activity></state></category></categories>"#;
+        let st = parse_presence("application/msrtc-event-categories+xml", doc).unwrap();
+        assert_eq!(st.availability, Some(15500));
+        assert_eq!(st.state.as_deref(), Some("Away"));
+        assert_eq!(st.activity.as_deref(), Some("Out to lunch"));
+    }
+
+    #[test]
+    fn msrtc_pidf_and_multipart() {
+        let doc = br#"<presentity uri="sip:a@contoso.com" xmlns="http://schemas.microsoft.com/2002/09/sip/presence"><availability aggregate="300" description="online"/><activity aggregate="400" note="Available"/></presentity>"#;
+        let st = parse_presence("text/xml+msrtc.pidf", doc).unwrap();
+        assert_eq!(st.availability, Some(3000));
+        assert_eq!(st.note.as_deref(), Some("Available"));
+        let mp = b"--b1\r\nContent-Type: application/rlmi+xml\r\n\r\n<list/>\r\n--b1\r\nContent-Type: application/pidf+xml\r\n\r\n<presence><tuple><status><basic>closed</basic></status></tuple></presence>\r\n--b1--\r\n";
+        let st = parse_presence("multipart/related", mp).unwrap();
+        let st2 = parse_presence("multipart/related;boundary=b1", mp).unwrap();
+        assert_eq!(st, st2);
+        assert!(st.state.is_some());
+    }
+
+    #[test]
+    fn no_entity_expansion_and_junk() {
+        let doc = br#"<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "BOOM">]><presence><tuple><note>&x;&x;</note></tuple></presence>"#;
+        let st = parse_presence("application/pidf+xml", doc).unwrap();
+        assert_eq!(st.note, None);
+        assert_eq!(parse_presence("text/plain", b"<presence/>"), None);
+        for junk in [&b""[..], b"<", b"<a><b></a>", b"\xff\xfe<\x00", b"&&&;;"] {
+            let _ = parse_presence("application/pidf+xml", junk);
+        }
+    }
 }

@@ -1,0 +1,391 @@
+//! Zero-copy scanning of a SIP header block: the end of the headers
+//! (CRLFCRLF, tolerating bare LFLF), the start line, header lines with folded
+//! continuations, compact header names and `Content-Length`.
+
+use memchr::memmem;
+use std::borrow::Cow;
+
+/// Where the header block of a message ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderEnd {
+    /// Offset of the first byte after the start line (first header line).
+    pub headers_start: usize,
+    /// Offset just past the last header line's terminator (the blank line starts here).
+    pub headers_end: usize,
+    /// Offset of the first body byte.
+    pub body_start: usize,
+}
+
+/// Offset of the first `\n` in `data`, if any.
+pub fn first_lf(data: &[u8]) -> Option<usize> {
+    memchr::memchr(b'\n', data)
+}
+
+/// Finds the blank line ending the headers. `line_end` is the offset of the
+/// `\n` ending the start line. Returns `None` when the headers are incomplete.
+pub fn find_header_end(data: &[u8], line_end: usize) -> Option<HeaderEnd> {
+    let from = line_end;
+    let hay = data.get(from..)?;
+    // A blank line is "\n" followed by "\r\n" or "\n".
+    let crlf = memmem::find(hay, b"\n\r\n");
+    let limit = crlf.unwrap_or(hay.len());
+    let lflf = hay
+        .get(..limit.saturating_add(1).min(hay.len()))
+        .and_then(|h| memmem::find(h, b"\n\n"));
+    let (at, term) = match (crlf, lflf) {
+        (Some(c), Some(l)) if l < c => (l, 2),
+        (Some(c), _) => (c, 3),
+        (None, Some(l)) => (l, 2),
+        (None, None) => return None,
+    };
+    let headers_end = from + at + 1;
+    Some(HeaderEnd {
+        headers_start: line_end + 1,
+        headers_end,
+        body_start: from + at + term,
+    })
+}
+
+/// The SIP start line of a message, classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// `METHOD uri SIP/2.0`.
+    Request {
+        /// Method token.
+        method: &'a [u8],
+        /// Request-URI.
+        uri: &'a [u8],
+    },
+    /// `SIP/2.0 code reason`.
+    Response {
+        /// Status code.
+        code: u16,
+        /// Reason phrase (may be empty).
+        reason: &'a [u8],
+    },
+}
+
+/// True for an RFC 3261 `token` character.
+pub fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+}
+
+/// Strips one trailing `\r`.
+pub fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Classifies a start line (without its line terminator).
+pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
+    let line = trim_cr(line);
+    if let Some(rest) = strip_prefix_ci(line, b"SIP/2.0 ") {
+        let digits = rest.get(..3)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let code = digits.iter().fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
+        let reason = match rest.get(3..)? {
+            [] => &[][..],
+            [b' ', r @ ..] => r,
+            _ => return None,
+        };
+        if !(100..=699).contains(&code) {
+            return None;
+        }
+        return Some(StartLine::Response {
+            code,
+            reason: trim_ws(reason),
+        });
+    }
+    let sp1 = memchr::memchr(b' ', line)?;
+    let method = &line[..sp1];
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) || !method[0].is_ascii_alphabetic() {
+        return None;
+    }
+    let rest = &line[sp1 + 1..];
+    let sp2 = memchr::memrchr(b' ', rest)?;
+    let uri = &rest[..sp2];
+    let version = &rest[sp2 + 1..];
+    if !version.eq_ignore_ascii_case(b"SIP/2.0") || uri.is_empty() || uri.contains(&b' ') {
+        return None;
+    }
+    if !uri.contains(&b':') {
+        return None;
+    }
+    Some(StartLine::Request { method, uri })
+}
+
+/// Could `partial` (no line terminator seen yet) still become a start line?
+pub fn plausible_prefix(partial: &[u8]) -> bool {
+    let n = partial.len().min(8);
+    if partial[..n].eq_ignore_ascii_case(&b"SIP/2.0 "[..n]) && n > 0 {
+        return true;
+    }
+    match partial.first() {
+        None => true,
+        Some(b) if !b.is_ascii_alphabetic() => false,
+        Some(_) => {
+            let tok_end = memchr::memchr(b' ', partial).unwrap_or(partial.len());
+            partial[..tok_end].iter().all(|&b| is_tchar(b)) && !partial.contains(&b'\r')
+        }
+    }
+}
+
+/// Case-insensitive prefix strip.
+pub fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+/// Trims ASCII spaces and tabs (and CR/LF) at both ends.
+pub fn trim_ws(s: &[u8]) -> &[u8] {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let start = s.iter().position(|b| !is_ws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !is_ws(b)).map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or(&[])
+}
+
+/// Why a `Content-Length` could not be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContentLengthError {
+    /// Not a decimal number.
+    NotANumber,
+    /// Larger than the framing limit.
+    TooLarge,
+}
+
+/// Reads the first `Content-Length` / `l:` value in a header block.
+/// `Ok(None)` when there is none.
+pub fn content_length(headers: &[u8], max: usize) -> Result<Option<usize>, ContentLengthError> {
+    let mut pos = 0;
+    while pos < headers.len() {
+        let end = memchr::memchr(b'\n', &headers[pos..]).map_or(headers.len(), |e| pos + e);
+        let line = &headers[pos..end];
+        pos = end + 1;
+        let rest = match line.first() {
+            Some(b'c' | b'C') => match strip_prefix_ci(line, b"content-length") {
+                Some(r) => r,
+                None => continue,
+            },
+            Some(b'l' | b'L') => &line[1..],
+            _ => continue,
+        };
+        let rest = trim_start_ws(rest);
+        let Some(value) = rest.strip_prefix(b":") else {
+            continue;
+        };
+        let value = trim_ws(value);
+        if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+            return Err(ContentLengthError::NotANumber);
+        }
+        let mut n: usize = 0;
+        for d in value {
+            n = n.saturating_mul(10).saturating_add(usize::from(d - b'0'));
+            if n > max {
+                return Err(ContentLengthError::TooLarge);
+            }
+        }
+        return Ok(Some(n));
+    }
+    Ok(None)
+}
+
+fn trim_start_ws(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(s.len());
+    &s[start..]
+}
+
+/// One header: the name as written and the value with folded lines joined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawHeader<'a> {
+    /// Name as written.
+    pub name: &'a [u8],
+    /// Value, trimmed; borrowed unless folded lines had to be joined.
+    pub value: Cow<'a, [u8]>,
+}
+
+/// Iterates header lines of a header block (start line excluded), joining
+/// folded continuation lines; lines without a colon are skipped.
+pub struct HeaderIter<'a> {
+    block: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> HeaderIter<'a> {
+    /// Iterates the header lines in `block` (from the first header to the blank line).
+    pub fn new(block: &'a [u8]) -> Self {
+        HeaderIter { block, pos: 0 }
+    }
+
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        if self.pos >= self.block.len() {
+            return None;
+        }
+        let rest = &self.block[self.pos..];
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        self.pos += end + 1;
+        Some(trim_cr(&rest[..end]))
+    }
+
+    fn continuation_follows(&self) -> bool {
+        matches!(self.block.get(self.pos), Some(b' ' | b'\t'))
+    }
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = RawHeader<'a>;
+
+    fn next(&mut self) -> Option<RawHeader<'a>> {
+        loop {
+            let line = self.next_line()?;
+            if line.is_empty() || matches!(line[0], b' ' | b'\t') {
+                continue; // stray continuation or blank line
+            }
+            let Some(colon) = memchr::memchr(b':', line) else {
+                continue;
+            };
+            let name = trim_ws(&line[..colon]);
+            if name.is_empty() {
+                continue;
+            }
+            let first = trim_ws(&line[colon + 1..]);
+            if !self.continuation_follows() {
+                return Some(RawHeader {
+                    name,
+                    value: Cow::Borrowed(first),
+                });
+            }
+            let mut joined = first.to_vec();
+            while self.continuation_follows() {
+                let Some(cont) = self.next_line() else { break };
+                let cont = trim_ws(cont);
+                if !cont.is_empty() {
+                    if !joined.is_empty() {
+                        joined.push(b' ');
+                    }
+                    joined.extend_from_slice(cont);
+                }
+            }
+            return Some(RawHeader {
+                name,
+                value: Cow::Owned(joined),
+            });
+        }
+    }
+}
+
+/// The full header name for a compact form (`i` -> `call-id`), or the name lower-cased.
+pub fn canonical_name(name: &[u8]) -> Cow<'static, str> {
+    if name.len() == 1 {
+        let full = match name[0].to_ascii_lowercase() {
+            b'i' => "call-id",
+            b'f' => "from",
+            b't' => "to",
+            b'm' => "contact",
+            b'v' => "via",
+            b'c' => "content-type",
+            b'l' => "content-length",
+            b'k' => "supported",
+            b's' => "subject",
+            b'e' => "content-encoding",
+            b'o' => "event",
+            b'u' => "allow-events",
+            b'r' => "refer-to",
+            b'b' => "referred-by",
+            b'x' => "session-expires",
+            b'a' => "accept-contact",
+            b'j' => "reject-contact",
+            b'd' => "request-disposition",
+            b'y' => "identity",
+            b'n' => "identity-info",
+            _ => return Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase()),
+        };
+        return Cow::Borrowed(full);
+    }
+    Cow::Owned(String::from_utf8_lossy(name).to_ascii_lowercase())
+}
+
+/// True when `name` (as written) is `full` or its compact form.
+pub fn name_is(name: &[u8], full: &str, compact: Option<u8>) -> bool {
+    name.eq_ignore_ascii_case(full.as_bytes())
+        || (name.len() == 1 && compact.is_some_and(|c| name[0].eq_ignore_ascii_case(&c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_end_crlf_and_lf() {
+        let m = b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\n\r\nbody";
+        let nl = first_lf(m).unwrap();
+        let e = find_header_end(m, nl).unwrap();
+        assert_eq!(&m[e.body_start..], b"body");
+        assert_eq!(&m[e.headers_start..e.headers_end], b"A: 1\r\n");
+        let m = b"OPTIONS sip:a@b SIP/2.0\nA: 1\n\nbody";
+        let e = find_header_end(m, first_lf(m).unwrap()).unwrap();
+        assert_eq!(&m[e.body_start..], b"body");
+        let m = b"OPTIONS sip:a@b SIP/2.0\r\n\r\n";
+        let e = find_header_end(m, first_lf(m).unwrap()).unwrap();
+        assert_eq!(e.body_start, m.len());
+        assert_eq!(e.headers_start, e.headers_end);
+        assert!(find_header_end(b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\n", 23).is_none());
+    }
+
+    #[test]
+    fn content_length_forms() {
+        assert_eq!(content_length(b"Content-Length: 12\r\n", 100), Ok(Some(12)));
+        assert_eq!(content_length(b"content-length  :\t7 \r\n", 100), Ok(Some(7)));
+        assert_eq!(content_length(b"To: x\r\nl: 3\r\n", 100), Ok(Some(3)));
+        assert_eq!(content_length(b"L :3\r\n", 100), Ok(Some(3)));
+        assert_eq!(
+            content_length(b"Language: x\r\nContent-Lengthy: 1\r\n", 100),
+            Ok(None)
+        );
+        assert_eq!(
+            content_length(b"Content-Length: 1x\r\n", 100),
+            Err(ContentLengthError::NotANumber)
+        );
+        assert_eq!(
+            content_length(b"Content-Length: 101\r\n", 100),
+            Err(ContentLengthError::TooLarge)
+        );
+        assert_eq!(
+            content_length(b"Content-Length: 99999999999999999999999999\r\n", 100),
+            Err(ContentLengthError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn start_lines() {
+        assert!(matches!(
+            parse_start_line(b"BENOTIFY sip:a@b.com SIP/2.0\r"),
+            Some(StartLine::Request {
+                method: b"BENOTIFY",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_start_line(b"SIP/2.0 480 Temporarily Unavailable"),
+            Some(StartLine::Response { code: 480, .. })
+        ));
+        assert!(parse_start_line(b"SIP/2.0 48 x").is_none());
+        assert!(parse_start_line(b"hello world").is_none());
+        assert!(parse_start_line(b"GET / HTTP/1.1").is_none());
+        assert!(plausible_prefix(b"INVI"));
+        assert!(plausible_prefix(b"SIP/"));
+        assert!(!plausible_prefix(b"\x16\x03\x01"));
+    }
+
+    #[test]
+    fn folded_headers() {
+        let block = b"Subject: one\r\n  two\r\n\tthree\r\nTo: <sip:x@y>\r\nnocolon\r\n";
+        let hs: Vec<_> = HeaderIter::new(block).collect();
+        assert_eq!(hs.len(), 2);
+        assert_eq!(&*hs[0].value, b"one two three");
+        assert_eq!(hs[1].name, b"To");
+    }
+}
