@@ -35,6 +35,16 @@ pub struct Transcript {
 #[derive(Debug, Default)]
 pub struct MemKeyLog(pub Mutex<Vec<String>>);
 
+impl MemKeyLog {
+    /// Takes the lines logged so far.
+    pub fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+}
+
 impl rustls::KeyLog for MemKeyLog {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         if let Ok(mut v) = self.0.lock() {
@@ -166,8 +176,59 @@ where
     }
 }
 
+/// A rustls client/server pair in memory, recording the wire.
+pub struct RustlsPair {
+    /// TLS client.
+    pub c: rustls::ClientConnection,
+    /// TLS server.
+    pub s: rustls::ServerConnection,
+}
+
+impl RustlsPair {
+    /// Connects and runs the handshake, recording its bytes into `t`.
+    pub fn connect(
+        cc: Arc<rustls::ClientConfig>,
+        sc: Arc<rustls::ServerConfig>,
+        sni: &str,
+        t: &mut Transcript,
+    ) -> Self {
+        let name = ServerName::try_from(sni.to_string()).expect("sni");
+        let c = rustls::ClientConnection::new(cc, name).expect("client");
+        let s = rustls::ServerConnection::new(sc).expect("server");
+        let mut p = RustlsPair { c, s };
+        pump_rustls(&mut p.c, &mut p.s, t);
+        assert!(
+            !p.c.is_handshaking() && !p.s.is_handshaking(),
+            "rustls handshake did not finish"
+        );
+        p
+    }
+
+    /// Sends one application message from the client (or the server).
+    pub fn send(&mut self, from_client: bool, msg: &[u8], t: &mut Transcript) {
+        if from_client {
+            self.c.writer().write_all(msg).expect("write");
+        } else {
+            self.s.writer().write_all(msg).expect("write");
+        }
+        pump_rustls(&mut self.c, &mut self.s, t);
+    }
+
+    /// TLS 1.3 KeyUpdate from the client.
+    pub fn key_update(&mut self, t: &mut Transcript) {
+        self.c.refresh_traffic_keys().expect("key update");
+        pump_rustls(&mut self.c, &mut self.s, t);
+    }
+
+    /// close_notify from the client.
+    pub fn close(&mut self, t: &mut Transcript) {
+        self.c.send_close_notify();
+        pump_rustls(&mut self.c, &mut self.s, t);
+    }
+}
+
 /// Runs `script` over a rustls connection; `key_update_after` sends a TLS 1.3
-/// KeyUpdate from the client after that many script messages.
+/// KeyUpdate from the client before that script message.
 pub fn run_rustls(
     cc: Arc<rustls::ClientConfig>,
     sc: Arc<rustls::ServerConfig>,
@@ -177,36 +238,18 @@ pub fn run_rustls(
     key_update_after: Option<usize>,
 ) -> Transcript {
     let mut t = Transcript::default();
-    let name = ServerName::try_from(sni.to_string()).expect("sni");
-    let mut c = rustls::ClientConnection::new(cc, name).expect("client");
-    let mut s = rustls::ServerConnection::new(sc).expect("server");
-    pump_rustls(&mut c, &mut s, &mut t);
-    assert!(
-        !c.is_handshaking() && !s.is_handshaking(),
-        "rustls handshake did not finish"
-    );
+    let mut p = RustlsPair::connect(cc, sc, sni, &mut t);
     for (i, (from_client, msg)) in script.iter().enumerate() {
         if key_update_after == Some(i) {
-            c.refresh_traffic_keys().expect("key update");
-            pump_rustls(&mut c, &mut s, &mut t);
+            p.key_update(&mut t);
         }
         t.placed.push(Placed {
             chunk: t.chunks.len(),
         });
-        if *from_client {
-            c.writer().write_all(msg).expect("write");
-        } else {
-            s.writer().write_all(msg).expect("write");
-        }
-        pump_rustls(&mut c, &mut s, &mut t);
+        p.send(*from_client, msg, &mut t);
     }
-    c.send_close_notify();
-    pump_rustls(&mut c, &mut s, &mut t);
-    t.keylog = log
-        .0
-        .lock()
-        .map(|mut v| std::mem::take(&mut *v))
-        .unwrap_or_default();
+    p.close(&mut t);
+    t.keylog = log.take();
     t
 }
 
