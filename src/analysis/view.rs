@@ -54,7 +54,7 @@ impl<'e, 'p> MsgView<'e, 'p> {
     }
 
     /// True when `From` is the enterprise party.
-    fn from_is_local(&self) -> bool {
+    fn is_from_local(&self) -> bool {
         match self.side {
             Side::Out => self.is_request(),
             Side::In => !self.is_request(),
@@ -64,7 +64,7 @@ impl<'e, 'p> MsgView<'e, 'p> {
 
     /// The enterprise party's header.
     pub fn local(&self) -> Option<&'e NameAddr> {
-        if self.from_is_local() {
+        if self.is_from_local() {
             self.ev.msg.from.as_ref()
         } else {
             self.ev.msg.to.as_ref()
@@ -73,7 +73,7 @@ impl<'e, 'p> MsgView<'e, 'p> {
 
     /// The provider party's header.
     pub fn remote(&self) -> Option<&'e NameAddr> {
-        if self.from_is_local() {
+        if self.is_from_local() {
             self.ev.msg.to.as_ref()
         } else {
             self.ev.msg.from.as_ref()

@@ -84,7 +84,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Finding
                         if host == "icq.com" { " (disconnected 2011-06-10, when AOL sold ICQ)" } else { "" }
                     ),
                 );
-            } else if owner.name != p.name && v.side == Side::Out {
+            } else if owner.name != p.name && v.side == Side::Out && v.is_request() {
                 f.report(
                     "PIC-DOMAIN",
                     key,
