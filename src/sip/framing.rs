@@ -152,22 +152,24 @@ impl Core {
         let window = &s[..s.len().min(MAX_HEADER_BYTES)];
         let Some(nl) = scan::first_lf(window) else {
             if s.len() >= MAX_HEADER_BYTES || !scan::plausible_prefix(s) {
-                return self.garbage(s);
+                return self.garbage(1);
             }
             return Step::NeedMore(None);
         };
         if scan::parse_start_line(&s[..nl]).is_none() {
-            return self.garbage(s);
+            return self.garbage(1);
         }
         let Some(end) = scan::find_header_end(window, nl) else {
             if s.len() >= MAX_HEADER_BYTES {
-                return self.garbage(s);
+                return self.garbage(nl + 1);
             }
             return Step::NeedMore(None);
         };
         let len = match scan::content_length(&s[end.headers_start..end.headers_end], MAX_BODY_BYTES) {
             Ok(n) => n.unwrap_or(0),
-            Err(ContentLengthError::NotANumber | ContentLengthError::TooLarge) => return self.garbage(s),
+            Err(ContentLengthError::NotANumber | ContentLengthError::TooLarge) => {
+                return self.garbage(nl + 1);
+            }
         };
         let total = end.body_start + len;
         self.run_lf = 0;
@@ -179,12 +181,11 @@ impl Core {
         }
     }
 
-    /// `s[0]` does not start a usable message: resynchronise after it.
-    fn garbage(&mut self, s: &[u8]) -> Step {
+    /// No usable message starts at `s[0]`: skip `skip` bytes and resynchronise.
+    fn garbage(&mut self, skip: usize) -> Step {
         self.start_resync();
-        self.stats.garbage_bytes += 1;
-        let _ = s;
-        Step::Skip(1)
+        self.stats.garbage_bytes += skip as u64;
+        Step::Skip(skip)
     }
 }
 
@@ -248,16 +249,24 @@ fn request_start(before: &[u8]) -> Option<usize> {
     if token.is_empty() {
         return None;
     }
-    let at_line_start = run == 0 || m[run - 1] == b'\n';
-    if at_line_start && token[0].is_ascii_alphabetic() {
+    if KNOWN_METHODS.contains(&token) {
         return Some(run);
     }
     // Garbage glued to the method (a body without a trailing newline):
-    // accept a known method as the token's suffix.
-    KNOWN_METHODS
+    // accept the longest known method that ends the token.
+    if let Some(k) = KNOWN_METHODS
         .iter()
-        .find(|k| token.ends_with(k))
-        .map(|k| method_end - k.len())
+        .filter(|k| token.ends_with(k))
+        .max_by_key(|k| k.len())
+    {
+        return Some(method_end - k.len());
+    }
+    // An unknown method only at a real line start, upper-case as methods are written.
+    let at_line_start = run > 0 && m[run - 1] == b'\n';
+    let upper = token
+        .iter()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'-');
+    (at_line_start && upper && token[0].is_ascii_alphabetic()).then_some(run)
 }
 
 /// Frames SIP messages out of one direction of a byte stream.
@@ -416,5 +425,203 @@ impl SipFramer {
     /// Bytes held waiting for the rest of a message (reported at end of flow).
     pub fn pending(&self) -> usize {
         self.buf.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::samples;
+    use crate::time::Timestamp;
+
+    fn meta(frame: u64) -> SegmentMeta {
+        SegmentMeta {
+            frame,
+            ts: Timestamp(frame as i64),
+        }
+    }
+
+    type Got = Vec<(Vec<u8>, u64, u64)>;
+
+    fn run(f: &mut SipFramer, chunks: &[&[u8]]) -> Got {
+        let mut got = Vec::new();
+        for (i, c) in chunks.iter().enumerate() {
+            f.push(c, meta(i as u64 + 1), &mut |m| {
+                got.push((m.bytes.to_vec(), m.first.frame, m.last.frame))
+            });
+        }
+        got
+    }
+
+    fn stream3() -> (Vec<u8>, Vec<Vec<u8>>) {
+        let msgs = vec![samples::message(), samples::benotify(), samples::response_480()];
+        let mut s = Vec::new();
+        s.extend_from_slice(&msgs[0]);
+        s.extend_from_slice(b"\r\n\r\n");
+        s.extend_from_slice(&msgs[1]);
+        s.extend_from_slice(b"\r\n");
+        s.extend_from_slice(&msgs[2]);
+        (s, msgs)
+    }
+
+    #[test]
+    fn several_per_push_and_keepalives() {
+        let (s, msgs) = stream3();
+        let mut f = SipFramer::new();
+        let got = run(&mut f, &[b"\r\n\r\n", &s]);
+        assert_eq!(got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(), msgs);
+        assert!(got.iter().all(|g| g.1 == 2 && g.2 == 2));
+        assert_eq!(f.stats().messages, 3);
+        assert_eq!(f.stats().keepalives, 3);
+        assert_eq!(f.stats().garbage_bytes, 0);
+        assert_eq!(f.pending(), 0);
+    }
+
+    #[test]
+    fn byte_at_a_time_is_identical() {
+        let (s, msgs) = stream3();
+        let chunks: Vec<&[u8]> = s.chunks(1).collect();
+        let mut f = SipFramer::new();
+        let got = run(&mut f, &chunks);
+        assert_eq!(got.len(), 3);
+        let mut off = 0u64;
+        for (i, (bytes, first, last)) in got.iter().enumerate() {
+            assert_eq!(bytes, &msgs[i]);
+            let start = s.windows(bytes.len()).position(|w| w == &bytes[..]).unwrap() as u64;
+            assert!(start >= off);
+            assert_eq!(*first, start + 1, "first frame of message {i}");
+            assert_eq!(*last, start + bytes.len() as u64, "last frame of message {i}");
+            off = start + bytes.len() as u64;
+        }
+        assert_eq!(f.stats().keepalives, 2);
+        assert_eq!(f.stats().messages, 3);
+        assert_eq!(f.pending(), 0);
+        // Every other chunking gives the same messages.
+        for size in [2, 3, 7, 100, 1000, 1499, 4096] {
+            let chunks: Vec<&[u8]> = s.chunks(size).collect();
+            let mut f = SipFramer::new();
+            let got = run(&mut f, &chunks);
+            assert_eq!(
+                got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(),
+                msgs,
+                "chunk {size}"
+            );
+            assert_eq!(f.stats().keepalives, 2, "chunk {size}");
+        }
+    }
+
+    #[test]
+    fn garbage_resync_exact_count() {
+        let m = samples::message();
+        let mut s = b"GARBAGE\x00\x01 not sip at all\r\nmore junk SIP/2.0 x\r\n".to_vec();
+        let junk = s.len() as u64;
+        s.extend_from_slice(&m);
+        let mut f = SipFramer::new();
+        let got = run(&mut f, &[&s]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, m);
+        assert_eq!(f.stats().garbage_bytes, junk);
+        assert_eq!(f.stats().resyncs, 1);
+        // Same, one byte at a time.
+        let mut f = SipFramer::new();
+        let got = run(&mut f, &s.chunks(1).collect::<Vec<_>>());
+        assert_eq!(got.len(), 1);
+        assert_eq!(f.stats().garbage_bytes, junk);
+        assert_eq!(f.stats().resyncs, 1);
+    }
+
+    #[test]
+    fn body_glued_garbage_then_message() {
+        // Mid-body after a gap: "...tail of a body" directly followed by a request.
+        let m = samples::benotify();
+        let mut s = b"lo world</body>".to_vec();
+        s.extend_from_slice(&m);
+        let mut f = SipFramer::new();
+        f.gap();
+        let got = run(&mut f, &[&s]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, m);
+        assert_eq!(f.stats().garbage_bytes, 15);
+        let r = samples::response_480();
+        let mut s = b"xyz".to_vec();
+        s.extend_from_slice(&r);
+        let mut f = SipFramer::new();
+        f.gap();
+        assert_eq!(run(&mut f, &[&s]).len(), 1);
+        assert_eq!(f.stats().garbage_bytes, 3);
+    }
+
+    #[test]
+    fn bad_content_length_resyncs() {
+        let bad = b"MESSAGE sip:a@b SIP/2.0\r\nCall-ID: x\r\nContent-Length: abc\r\n\r\n";
+        let huge = b"MESSAGE sip:a@b SIP/2.0\r\nl: 99999999999\r\n\r\n";
+        let good = samples::message();
+        for b in [&bad[..], &huge[..]] {
+            let mut s = b.to_vec();
+            s.extend_from_slice(&good);
+            let mut f = SipFramer::new();
+            let got = run(&mut f, &[&s]);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].0, good);
+            assert_eq!(f.stats().garbage_bytes, b.len() as u64);
+            assert_eq!(f.stats().resyncs, 1);
+        }
+    }
+
+    #[test]
+    fn compact_length_lf_only_and_missing_length() {
+        let m = b"MESSAGE sip:a@b SIP/2.0\nl :  3\ni: x\n\nabcOPTIONS sip:b SIP/2.0\r\nCall-ID: y\r\n\r\n";
+        let mut f = SipFramer::new();
+        let got = run(&mut f, &[m]);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].0.ends_with(b"\n\nabc"));
+        assert!(got[1].0.starts_with(b"OPTIONS"));
+        assert_eq!(f.stats().garbage_bytes, 0);
+    }
+
+    #[test]
+    fn gap_drops_partial_and_resyncs() {
+        let m = samples::message();
+        let mut f = SipFramer::new();
+        let got = run(&mut f, &[&m[..100]]);
+        assert!(got.is_empty());
+        assert_eq!(f.pending(), 100);
+        f.gap();
+        assert_eq!(f.pending(), 0);
+        let mut rest = m[300..].to_vec();
+        let skip = rest.len() as u64;
+        rest.extend_from_slice(&m);
+        let got = run(&mut f, &[&rest]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, m);
+        assert_eq!(f.stats().garbage_bytes, 100 + skip);
+        assert_eq!(f.stats().resyncs, 1, "one gap, one resync episode");
+    }
+
+    #[test]
+    fn header_flood_is_bounded() {
+        let mut f = SipFramer::new();
+        let mut got = 0;
+        f.push(b"MESSAGE sip:a@b SIP/2.0\r\n", meta(1), &mut |_| got += 1);
+        let line = b"X-Junk: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        for i in 0..2000 {
+            f.push(line, meta(i + 2), &mut |_| got += 1);
+            assert!(f.pending() <= MAX_HEADER_BYTES + RESYNC_TAIL + line.len());
+        }
+        assert_eq!(got, 0);
+        assert!(f.stats().resyncs >= 1);
+        let m = samples::message();
+        f.push(&m, meta(9999), &mut |_| got += 1);
+        assert_eq!(got, 1);
+    }
+
+    #[test]
+    fn body_split_over_pushes() {
+        let m = samples::benotify();
+        let mut f = SipFramer::new();
+        let (a, b) = m.split_at(m.len() - 10);
+        let (b, c) = b.split_at(5);
+        let got = run(&mut f, &[a, b, c]);
+        assert_eq!(got, vec![(m.clone(), 1, 3)]);
     }
 }

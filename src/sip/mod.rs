@@ -8,6 +8,8 @@ mod framing;
 mod message;
 mod name_addr;
 mod parse;
+#[cfg(test)]
+mod samples;
 pub mod scan;
 
 pub use framing::{FramerStats, MAX_BODY_BYTES, MAX_HEADER_BYTES, RawMessage, SipFramer};

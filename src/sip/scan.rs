@@ -126,7 +126,7 @@ pub fn plausible_prefix(partial: &[u8]) -> bool {
         Some(b) if !b.is_ascii_alphabetic() => false,
         Some(_) => {
             let tok_end = memchr::memchr(b' ', partial).unwrap_or(partial.len());
-            partial[..tok_end].iter().all(|&b| is_tchar(b)) && !partial.contains(&b'\r')
+            partial[..tok_end].iter().all(|&b| is_tchar(b))
         }
     }
 }

@@ -28,7 +28,12 @@ pub struct FileTransferOffer {
 
 /// Detects a file-transfer offer by content type; `None` when the body is not one.
 pub fn parse_file_transfer(content_type: &str, body: &[u8]) -> Option<FileTransferOffer> {
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match ct.as_str() {
         "application/ms-filetransfer+xml" => Some(ms_filetransfer(body)),
         "text/x-msmsgsinvite" => msmsgsinvite(body),
@@ -37,7 +42,11 @@ pub fn parse_file_transfer(content_type: &str, body: &[u8]) -> Option<FileTransf
 }
 
 fn ms_filetransfer(body: &[u8]) -> FileTransferOffer {
-    let mut offer = FileTransferOffer { kind: FileTransferKind::MsFileTransfer, file_name: None, size: None };
+    let mut offer = FileTransferOffer {
+        kind: FileTransferKind::MsFileTransfer,
+        file_name: None,
+        size: None,
+    };
     let mut reader = Reader::from_reader(body);
     reader.config_mut().check_end_names = false;
     let mut current: Option<Vec<u8>> = None;
@@ -78,13 +87,21 @@ fn ms_filetransfer(body: &[u8]) -> FileTransferOffer {
 fn msmsgsinvite(body: &[u8]) -> Option<FileTransferOffer> {
     let text = String::from_utf8_lossy(body);
     let mut is_ft = false;
-    let mut offer = FileTransferOffer { kind: FileTransferKind::MsmsgsInvite, file_name: None, size: None };
+    let mut offer = FileTransferOffer {
+        kind: FileTransferKind::MsmsgsInvite,
+        file_name: None,
+        size: None,
+    };
     for line in text.lines() {
-        let Some((k, v)) = line.split_once(':') else { continue };
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
         let v = v.trim();
         match k.trim().to_ascii_lowercase().as_str() {
             "application-name" if v.eq_ignore_ascii_case("file transfer") => is_ft = true,
-            "application-guid" if v.eq_ignore_ascii_case("{5D3E02AB-6190-11d3-BBBB-00C04F795683}") => is_ft = true,
+            "application-guid" if v.eq_ignore_ascii_case("{5D3E02AB-6190-11d3-BBBB-00C04F795683}") => {
+                is_ft = true
+            }
             "application-file" => {
                 is_ft = true;
                 offer.file_name = Some(v.to_string());

@@ -54,13 +54,20 @@ impl ImBody {
 
 /// Classifies an IM body by its Content-Type.
 pub fn classify(content_type: &str, body: &[u8]) -> ImBody {
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let len = body.len();
     match ct.as_str() {
         "text/plain" | "" => ImBody::Text { len },
         "text/html" => ImBody::Html { len },
         "text/rtf" | "application/rtf" | "text/richtext" => ImBody::Rtf { len },
-        "application/im-iscomposing+xml" => ImBody::Typing { state: composing_state(body) },
+        "application/im-iscomposing+xml" => ImBody::Typing {
+            state: composing_state(body),
+        },
         m if m.starts_with("multipart/") => ImBody::Multipart {
             parts: multipart::split(multipart::boundary(content_type), body)
                 .into_iter()
@@ -68,7 +75,10 @@ pub fn classify(content_type: &str, body: &[u8]) -> ImBody {
                 .collect(),
             len,
         },
-        _ => ImBody::Other { content_type: ct, len },
+        _ => ImBody::Other {
+            content_type: ct,
+            len,
+        },
     }
 }
 
@@ -103,12 +113,20 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(classify("text/plain; charset=UTF-8", b"hello"), ImBody::Text { len: 5 });
+        assert_eq!(
+            classify("text/plain; charset=UTF-8", b"hello"),
+            ImBody::Text { len: 5 }
+        );
         assert_eq!(classify("text/html", b"<b>x</b>"), ImBody::Html { len: 8 });
         assert_eq!(classify("text/rtf", b"{\\rtf1}"), ImBody::Rtf { len: 7 });
         let typing = br#"<?xml version="1.0" encoding="UTF-8"?><isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><contenttype>text/plain</contenttype></isComposing>"#;
         let t = classify("application/im-iscomposing+xml", typing);
-        assert_eq!(t, ImBody::Typing { state: Some("active".into()) });
+        assert_eq!(
+            t,
+            ImBody::Typing {
+                state: Some("active".into())
+            }
+        );
         assert!(t.is_typing());
         let idle = b"<isComposing><state> Idle </state></isComposing>";
         assert_eq!(composing_state(idle).as_deref(), Some("idle"));
@@ -117,7 +135,10 @@ mod tests {
             ImBody::Multipart { parts, .. } => assert_eq!(parts, vec!["text/plain", "text/html"]),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(classify("application/octet-stream", b"x"), ImBody::Other { .. }));
+        assert!(matches!(
+            classify("application/octet-stream", b"x"),
+            ImBody::Other { .. }
+        ));
         let _ = classify("application/im-iscomposing+xml", b"<state>\xff");
     }
 }

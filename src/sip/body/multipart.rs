@@ -16,7 +16,9 @@ pub struct Part<'a> {
 pub fn boundary(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
         let (n, v) = p.split_once('=')?;
-        n.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"'))
+        n.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"'))
     })
 }
 
@@ -26,9 +28,17 @@ pub fn split<'a>(boundary: Option<&str>, body: &'a [u8]) -> Vec<Part<'a>> {
     let b = match boundary {
         Some(b) if !b.is_empty() => b.as_bytes(),
         _ => {
-            let start = body.iter().position(|&c| !matches!(c, b'\r' | b'\n' | b' ')).unwrap_or(0);
-            let Some(rest) = body[start..].strip_prefix(b"--") else { return Vec::new() };
-            let end = rest.iter().position(|&c| matches!(c, b'\r' | b'\n')).unwrap_or(rest.len());
+            let start = body
+                .iter()
+                .position(|&c| !matches!(c, b'\r' | b'\n' | b' '))
+                .unwrap_or(0);
+            let Some(rest) = body[start..].strip_prefix(b"--") else {
+                return Vec::new();
+            };
+            let end = rest
+                .iter()
+                .position(|&c| matches!(c, b'\r' | b'\n'))
+                .unwrap_or(rest.len());
             guessed = rest[..end].to_vec();
             if guessed.is_empty() {
                 return Vec::new();
@@ -47,8 +57,14 @@ pub fn split<'a>(boundary: Option<&str>, body: &'a [u8]) -> Vec<Part<'a>> {
             continue;
         }
         let mut seg = &body[a..z];
-        seg = seg.strip_prefix(b"\r\n").or_else(|| seg.strip_prefix(b"\n")).unwrap_or(seg);
-        seg = seg.strip_suffix(b"\r\n").or_else(|| seg.strip_suffix(b"\n")).unwrap_or(seg);
+        seg = seg
+            .strip_prefix(b"\r\n")
+            .or_else(|| seg.strip_prefix(b"\n"))
+            .unwrap_or(seg);
+        seg = seg
+            .strip_suffix(b"\r\n")
+            .or_else(|| seg.strip_suffix(b"\n"))
+            .unwrap_or(seg);
         parts.push(part(seg));
     }
     parts
@@ -67,7 +83,10 @@ fn part(seg: &[u8]) -> Part<'_> {
         .find(|h| super::super::scan::name_is(h.name, "content-type", Some(b'c')))
         .map(|h| super::super::parse::media_type(&String::from_utf8_lossy(&h.value)))
         .unwrap_or_else(|| "text/plain".to_string());
-    Part { content_type: ct, body }
+    Part {
+        content_type: ct,
+        body,
+    }
 }
 
 #[cfg(test)]

@@ -44,7 +44,12 @@ pub fn availability_name(n: u32) -> &'static str {
 
 /// True for the content types this module reads.
 pub fn is_presence_type(content_type: &str) -> bool {
-    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     matches!(
         ct.as_str(),
         "application/pidf+xml"
@@ -93,7 +98,15 @@ fn parse_xml(body: &[u8]) -> Option<PresenceState> {
                 saw_element = true;
                 text.clear();
                 let name = e.local_name().as_ref().as_bytes().to_ascii_lowercase();
-                on_open(&e, &name, &stack, &mut st, &mut category, &mut in_aggregate, &mut aggregate_seen);
+                on_open(
+                    &e,
+                    &name,
+                    &stack,
+                    &mut st,
+                    &mut category,
+                    &mut in_aggregate,
+                    &mut aggregate_seen,
+                );
                 stack.push(name);
                 if stack.len() > 256 {
                     break;
@@ -102,7 +115,15 @@ fn parse_xml(body: &[u8]) -> Option<PresenceState> {
             Event::Empty(e) => {
                 saw_element = true;
                 let name = e.local_name().as_ref().as_bytes().to_ascii_lowercase();
-                on_open(&e, &name, &stack, &mut st, &mut category, &mut in_aggregate, &mut aggregate_seen);
+                on_open(
+                    &e,
+                    &name,
+                    &stack,
+                    &mut st,
+                    &mut category,
+                    &mut in_aggregate,
+                    &mut aggregate_seen,
+                );
             }
             Event::Text(t) => text.push_str(&t),
             Event::CData(t) => text.push_str(&t),
@@ -175,8 +196,13 @@ fn attr(e: &BytesStart<'_>, want: &[u8]) -> Option<String> {
         a.key
             .local_name()
             .as_ref()
-            .as_bytes().eq_ignore_ascii_case(want)
-            .then(|| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_else(|_| a.value.to_string()))
+            .as_bytes()
+            .eq_ignore_ascii_case(want)
+            .then(|| {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map(|v| v.into_owned())
+                    .unwrap_or_else(|_| a.value.to_string())
+            })
     })
 }
 
