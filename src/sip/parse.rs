@@ -215,3 +215,115 @@ pub fn looks_like_sip(data: &[u8]) -> bool {
     };
     scan::parse_start_line(&data[..nl]).is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::samples;
+
+    #[test]
+    fn lync_message_fields() {
+        let m = parse_message(&samples::message()).unwrap();
+        assert_eq!(m.parsed_by, ParsedBy::Rsip);
+        assert_eq!(m.method(), Some(&Method::Message));
+        assert_eq!(m.call_id.as_deref(), Some("0c1f7d3b6e0a4f7b8b1d"));
+        assert_eq!(m.cseq, Some((3, Method::Message)));
+        let from = m.from.as_ref().unwrap();
+        assert_eq!(from.address(), "alice@contoso.com");
+        assert_eq!(from.tag(), Some("8d2f0c"));
+        assert_eq!(from.epid(), Some("5f1e6c2b9a"));
+        assert_eq!(m.to.as_ref().unwrap().tag(), Some("1a7e93"));
+        let contact = m.contact.as_ref().unwrap();
+        assert_eq!(contact.uri_param("opaque"), Some("user:epid:zVqR1J2mY1y5Hn0PZ2tK0gAA"));
+        assert_eq!(m.p_asserted_identity.as_ref().unwrap().display.as_deref(), Some("Alice Example"));
+        assert_eq!(m.via_branch.as_deref(), Some("z9hG4bK5a1"));
+        assert_eq!(m.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(m.header("ms-conversation-id"), Some("AcqEGK3mFJX0p0Z6Q1eJ2w"));
+        assert_eq!(m.headers_named("via").count(), 2);
+        assert_eq!(m.headers[0].name, "Via");
+        assert_eq!(m.body, b"hello");
+    }
+
+    #[test]
+    fn microsoft_methods_are_tolerant_and_identical() {
+        for raw in [samples::benotify(), samples::service()] {
+            let m = parse_message(&raw).unwrap();
+            assert_eq!(m.parsed_by, ParsedBy::Tolerant);
+            assert!(matches!(m.method(), Some(Method::Benotify | Method::Service)));
+            assert!(m.call_id.is_some() && m.cseq.is_some());
+        }
+        let b = parse_message(&samples::benotify()).unwrap();
+        assert_eq!(b.content_type.as_deref(), Some("application/msrtc-event-categories+xml"));
+        assert_eq!(b.to.as_ref().unwrap().epid(), Some("77aa"));
+        let st = crate::sip::body::presence::parse_presence(b.content_type.as_deref().unwrap(), &b.body).unwrap();
+        assert_eq!(st.state.as_deref(), Some("Busy"));
+        // Whatever rsip says, the fields are the same as the tolerant parser's.
+        for raw in [samples::message(), samples::response_480(), samples::invite_compact(), samples::benotify()] {
+            let a = parse_message(&raw).unwrap();
+            let mut t = parse_tolerant(&raw).unwrap();
+            t.parsed_by = a.parsed_by;
+            assert_eq!(a, t);
+        }
+    }
+
+    #[test]
+    fn response_with_diagnostics() {
+        let m = parse_message(&samples::response_480()).unwrap();
+        assert_eq!(m.status(), Some(480));
+        assert!(matches!(&m.kind, MessageKind::Response { reason, .. } if reason == "Temporarily Unavailable"));
+        assert!(m.header("ms-diagnostics").unwrap().starts_with("1034;reason=\"Previous hop"));
+        assert_eq!(m.cseq, Some((1, Method::Invite)));
+        assert_eq!(m.from.as_ref().unwrap().display.as_deref(), Some("Alice"));
+        assert!(m.body.is_empty());
+    }
+
+    #[test]
+    fn compact_and_folded() {
+        let m = parse_message(&samples::invite_compact()).unwrap();
+        assert_eq!(m.call_id.as_deref(), Some("inv-compact-1"));
+        assert_eq!(m.from.as_ref().unwrap().epid(), Some("e1"));
+        assert_eq!(m.to.as_ref().unwrap().address(), "bob@hotmail.com");
+        assert_eq!(m.contact.as_ref().unwrap().uri_param("opaque"), Some("user:epid:zz"));
+        assert_eq!(m.via_branch.as_deref(), Some("z9hG4bKinv"));
+        assert_eq!(m.content_type.as_deref(), Some("application/sdp"));
+        assert_eq!(m.header("subject"), Some("folded subject line"));
+        assert_eq!(m.header("i"), Some("inv-compact-1"));
+        assert_eq!(crate::sip::body::sdp::media_types(&m.body), vec!["message"]);
+    }
+
+    #[test]
+    fn body_cut_at_content_length_and_lf_only() {
+        let raw = b"MESSAGE sip:a@b.com SIP/2.0\nl: 2\ni: x\n\nabcdef";
+        let m = parse_message(raw).unwrap();
+        assert_eq!(m.body, b"ab");
+        assert_eq!(m.call_id.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn bad_input_never_panics() {
+        assert!(matches!(parse_message(b"hello world\r\n\r\n"), Err(SipParseError::StartLine(_))));
+        assert_eq!(parse_message(b"OPTIONS sip:a SIP/2.0\r\nX: y\r\n"), Err(SipParseError::Unterminated));
+        assert_eq!(parse_message(b""), Err(SipParseError::Unterminated));
+        let junk: &[&[u8]] = &[
+            b"INVITE sip:a SIP/2.0\r\n\xff\xfe: \xff\r\n: x\r\nnocolon\r\n \r\nFrom: \"\\\r\nCSeq: x y z\r\nCSeq: 99999999999 A\r\nl: x\r\n\r\n",
+            b"SIP/2.0 200 OK\r\nVia: ;;;branch\r\nTo: <\r\nContact: *\r\n\r\n\xff",
+            b"SIP/2.0 999\n\n",
+        ];
+        for j in junk {
+            let _ = parse_message(j);
+        }
+        let m = parse_message(junk[0]).unwrap();
+        assert_eq!(m.parsed_by, ParsedBy::Tolerant);
+    }
+
+    #[test]
+    fn detection() {
+        assert!(looks_like_sip(b"BENOTIFY sip:a@b.com SIP/2.0\r\nVia: x"));
+        assert!(looks_like_sip(b"SIP/2.0 200 OK\r\n"));
+        assert!(looks_like_sip(b"SIP/2.0 200 OK"));
+        assert!(looks_like_sip(b"FOO sip:x SIP/2.0\n"));
+        assert!(!looks_like_sip(b"GET / HTTP/1.1\r\n"));
+        assert!(!looks_like_sip(b"\x16\x03\x01\x00"));
+        assert!(!looks_like_sip(b"INVITE sip:a"));
+    }
+}
