@@ -64,4 +64,27 @@ impl FlowState {
         }
         false
     }
+
+    /// Attribution of an undecrypted TLS flow by its SNI (a provider domain or
+    /// a host under one); the server is then the provider end.
+    pub fn by_sni(&mut self, table: &ProviderTable, flow: &FlowContext, sni: &str) -> bool {
+        if self.provider.is_some() {
+            return false;
+        }
+        let sni = sni.trim_end_matches('.').to_ascii_lowercase();
+        let found = table.providers.iter().position(|p| {
+            p.domains.iter().any(|d| {
+                sni == d.name
+                    || sni
+                        .strip_suffix(d.name.as_str())
+                        .is_some_and(|h| h.ends_with('.'))
+            })
+        });
+        if let Some(i) = found {
+            self.provider = Some(i);
+            self.provider_end = Some(flow.server);
+            return true;
+        }
+        false
+    }
 }

@@ -77,7 +77,9 @@ impl ImSessions {
             }
             Method::Message => {
                 if !self.live.contains_key(v.call_id) {
-                    let st = new_state(v, true);
+                    // no To tag: page mode; with one: a dialog begun before the capture
+                    let in_dialog = v.ev.msg.to.as_ref().and_then(|t| t.tag()).is_some();
+                    let st = new_state(v, !in_dialog);
                     self.live.insert(v.call_id.to_string(), st);
                 }
                 if let Some(s) = self.live.get_mut(v.call_id) {

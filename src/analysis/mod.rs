@@ -144,6 +144,13 @@ impl<'p> Analyzer<'p> {
             .get(&Self::key(flow))
             .cloned()
             .unwrap_or_else(|| FlowState::by_range(self.providers, flow));
+        let mut st = st;
+        if let Some(sni) = &status.sni
+            && st.by_sni(self.providers, flow, sni)
+            && let Some(i) = st.provider
+        {
+            self.provider_seen(i, flow.id.0);
+        }
         let Some(p) = st.provider.and_then(|i| self.providers.providers.get(i)) else {
             return;
         };
@@ -154,6 +161,7 @@ impl<'p> Analyzer<'p> {
             frames: vec![st.first_frame.unwrap_or(meta.frame).min(meta.frame)],
             time: Some(st.first_ts.map_or(meta.ts, |t| t.min(meta.ts))),
         };
+        rules::transport::port_of_flow(&p.name, flow, ev.clone(), &mut self.findings);
         rules::tls::weak_tls(&p.name, status, ev.clone(), &mut self.findings);
         let at = st.first_ts.unwrap_or(meta.ts);
         rules::tls::cert(

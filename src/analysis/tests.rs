@@ -1032,3 +1032,38 @@ fn state_is_bounded_to_live_dialogs() {
     let o = sc.finish();
     assert_eq!(o.im_sessions.len(), 200);
 }
+
+#[test]
+fn undecrypted_tls_flow_attributed_by_sni_and_port_judged() {
+    // No SIP seen (not decrypted); server outside every range, SNI under msn.com, port 443.
+    let mut sc = Sc::with(
+        AnalysisConfig::default(),
+        EDGE,
+        "192.0.2.44:443",
+        TransportKind::Tls,
+        true,
+    );
+    let f = sc.tls(&TlsStatus {
+        version: Some("TLS 1.2".into()),
+        cipher: Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into()),
+        sni: Some("federation.messenger.msn.com".into()),
+        ..TlsStatus::default()
+    });
+    let o = sc.finish();
+    assert_eq!(rules_of(&o), ["PIC-PORT"]);
+    let v = only(&o, "PIC-PORT");
+    assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![f], Some("MSN")));
+    assert!(o.notes.iter().any(|n| n.provider == "MSN"));
+}
+
+#[test]
+fn mid_dialog_message_is_not_page_mode() {
+    let mut sc = Sc::new(MSN);
+    let m = r("MESSAGE", "alice@contoso.com", "bob@hotmail.com", "mid", 7)
+        .tag("rtag")
+        .body("text/plain", "x");
+    sc.out(&m.text());
+    let o = sc.finish();
+    assert_eq!(o.im_sessions[0].outcome, "open");
+    assert_eq!(o.im_sessions[0].messages_out, 1);
+}

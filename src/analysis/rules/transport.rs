@@ -2,8 +2,8 @@
 //! traffic is TLS) and PIC-PORT ("Firewall and provider addresses": TCP 5061).
 
 use super::flow_key;
-use crate::analysis::events::TransportKind;
-use crate::analysis::findings::Findings;
+use crate::analysis::events::{FlowContext, TransportKind};
+use crate::analysis::findings::{Evidence, Findings};
 use crate::analysis::view::MsgView;
 
 /// PIC-PLAINTEXT: SIP with a provider over plain TCP or UDP; once per flow.
@@ -29,7 +29,11 @@ pub(crate) fn plaintext(v: &MsgView<'_, '_>, f: &mut Findings) {
 /// PIC-PORT: a provider connection where neither end uses TCP 5061; once per flow.
 pub(crate) fn port(v: &MsgView<'_, '_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
-    let flow = v.ev.flow;
+    port_of_flow(&p.name, v.ev.flow, v.evidence(), f);
+}
+
+/// PIC-PORT judged on the flow alone (e.g. an undecrypted TLS flow in a provider range).
+pub(crate) fn port_of_flow(provider: &str, flow: &FlowContext, ev: Evidence, f: &mut Findings) {
     let tcp = flow.transport != TransportKind::Udp;
     if tcp && (flow.client.port() == 5061 || flow.server.port() == 5061) {
         return;
@@ -37,12 +41,11 @@ pub(crate) fn port(v: &MsgView<'_, '_>, f: &mut Findings) {
     let proto = if tcp { "TCP" } else { "UDP" };
     f.report(
         "PIC-PORT",
-        flow_key(v),
-        Some(&p.name),
-        v.evidence(),
+        format!("{}|{}", flow.capture, flow.id.0),
+        Some(provider),
+        ev,
         format!(
-            "{} connection {} <-> {} uses {proto} ports {} and {}, not TCP 5061; KB 897567 Firewall: providers connect to TCP 5061 on the Access Edge external interface",
-            p.name,
+            "{provider} connection {} <-> {} uses {proto} ports {} and {}, not TCP 5061; KB 897567 Firewall: providers connect to TCP 5061 on the Access Edge external interface",
             flow.client,
             flow.server,
             flow.client.port(),
