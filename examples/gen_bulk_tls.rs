@@ -102,6 +102,12 @@ fn main() {
         key_der,
     );
 
+    // A full handshake (ECDHE + RSA signature) on every connection: no
+    // client-side session resumption across connections.
+    let mut no_resume = (*cc).clone();
+    no_resume.resumption = rustls::client::Resumption::disabled();
+    let cc = std::sync::Arc::new(no_resume);
+
     let pcap_path = dir.join("bulk-tls12-gcm.pcap");
     let mut out = PcapOut::new(BufWriter::with_capacity(
         1 << 20,
