@@ -9,6 +9,7 @@
 # --regenerate), builds fedscope in release mode, then runs both under
 # /usr/bin/time -v and prints wall time, MB/s, the ratio, peak RSS and the SIP
 # message counts of each beside the generator's truth.
+# FEDSCOPE_BIN=path uses that fedscope binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,11 @@ mkdir -p "$DATA"
 if [[ $regen == 1 || ! -f $PCAP || ! -f $KEYLOG || ! -f $EXPECTED ]]; then
     cargo run --release --example gen_bulk_tls -- "$DATA" "$@"
 fi
-cargo build --release --bin fedscope
+# FEDSCOPE_BIN=path runs an already built binary (no cargo build).
+BIN=${FEDSCOPE_BIN:-target/release/fedscope}
+if [[ -z "${FEDSCOPE_BIN:-}" ]]; then
+    cargo build --release --bin fedscope
+fi
 command -v tshark >/dev/null || { echo "tshark not installed (apt-get install -y tshark)" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "/usr/bin/time not installed (apt-get install -y time)" >&2; exit 2; }
 
@@ -41,7 +46,7 @@ rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }'
 
 echo "capture: $PCAP ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')), expected $(head -1 "$EXPECTED")"
 
-/usr/bin/time -v target/release/fedscope analyze "$PCAP" --keylog "$KEYLOG" --format json --quiet \
+/usr/bin/time -v "$BIN" analyze "$PCAP" --keylog "$KEYLOG" --format json --quiet \
     >"$DATA/fedscope.json" 2>"$DATA/fedscope.time" || true
 fed_msgs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sip"]["messages"])' \
     "$DATA/fedscope.json" 2>/dev/null || echo "?")
@@ -56,9 +61,9 @@ fw=$(wall_s "$DATA/fedscope.time")
 tw=$(wall_s "$DATA/tshark.time")
 awk -v b="$bytes" -v fw="$fw" -v tw="$tw" -v fr="$(rss_mb "$DATA/fedscope.time")" \
     -v tr="$(rss_mb "$DATA/tshark.time")" -v fm="$fed_msgs" -v tm="$ts_msgs" \
-    -v exp="$(head -1 "$EXPECTED" | awk '{print $2}')" 'BEGIN {
+    -v expv="$(head -1 "$EXPECTED" | awk '{print $2}')" 'BEGIN {
     printf "%-9s %10s %10s %12s %14s\n", "tool", "wall s", "MB/s", "peak RSS MB", "SIP messages"
     printf "%-9s %10.2f %10.1f %12s %14s\n", "fedscope", fw, (fw > 0 ? b / 1e6 / fw : 0), fr, fm
     printf "%-9s %10.2f %10.1f %12s %14s\n", "tshark", tw, (tw > 0 ? b / 1e6 / tw : 0), tr, tm
-    printf "expected SIP messages: %s; speed ratio fedscope/tshark: %.1fx\n", exp, (fw > 0 ? tw / fw : 0)
+    printf "expected SIP messages: %s; speed ratio fedscope/tshark: %.1fx\n", expv, (fw > 0 ? tw / fw : 0)
 }'
