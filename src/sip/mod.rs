@@ -9,6 +9,8 @@ mod message;
 mod name_addr;
 mod parse;
 #[cfg(test)]
+mod perf;
+#[cfg(test)]
 mod samples;
 pub mod scan;
 

@@ -212,12 +212,22 @@ pub struct RawHeader<'a> {
 pub struct HeaderIter<'a> {
     block: &'a [u8],
     pos: usize,
+    unusual: bool,
 }
 
 impl<'a> HeaderIter<'a> {
     /// Iterates the header lines in `block` (from the first header to the blank line).
     pub fn new(block: &'a [u8]) -> Self {
-        HeaderIter { block, pos: 0 }
+        HeaderIter {
+            block,
+            pos: 0,
+            unusual: false,
+        }
+    }
+
+    /// True once a folded line, a line without a colon or a bare-LF line end was met.
+    pub fn saw_unusual(&self) -> bool {
+        self.unusual
     }
 
     fn next_line(&mut self) -> Option<&'a [u8]> {
@@ -227,7 +237,14 @@ impl<'a> HeaderIter<'a> {
         let rest = &self.block[self.pos..];
         let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
         self.pos += end + 1;
-        Some(trim_cr(&rest[..end]))
+        let line = &rest[..end];
+        match line.strip_suffix(b"\r") {
+            Some(l) => Some(l),
+            None => {
+                self.unusual = true;
+                Some(line)
+            }
+        }
     }
 
     fn continuation_follows(&self) -> bool {
@@ -258,6 +275,7 @@ impl<'a> Iterator for HeaderIter<'a> {
                     value: Cow::Borrowed(first),
                 });
             }
+            self.unusual = true;
             let mut joined = first.to_vec();
             while self.continuation_follows() {
                 let Some(cont) = self.next_line() else { break };
