@@ -499,3 +499,40 @@ fn wrong_rsa_key_says_so() {
 fn no_key_says_no_secret() {
     check_undecrypted("tls12-gcm.pcap", &[]);
 }
+
+/// Every TLS sample on disk is covered by a test above (a new sample needs one).
+#[test]
+fn every_tls_sample_is_tested() {
+    const TESTED: &[&str] = &[
+        "tls10-rsa-cbc.pcap",
+        "tls11-rsa-cbc.pcap",
+        "tls12-ccm.pcap",
+        "tls12-ccm8.pcap",
+        "tls12-chacha.pcap",
+        "tls12-dsb.pcapng",
+        "tls12-gcm-gap.pcap",
+        "tls12-gcm.pcap",
+        "tls12-resume-id.pcap",
+        "tls12-resume-ticket.pcap",
+        "tls12-rsa-aes256-cbc-sha256.pcap",
+        "tls12-rsa-cbc-sha.pcap",
+        "tls12-rsa-cbc-sha256-etm.pcap",
+        "tls13-gap.pcap",
+        "tls13-keyupdate.pcap",
+        "tls13.pcap",
+    ];
+    let mut on_disk: Vec<String> = std::fs::read_dir(samples())
+        .expect("samples/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("tls") && (n.ends_with(".pcap") || n.ends_with(".pcapng")))
+        .collect();
+    on_disk.sort();
+    assert_eq!(on_disk, TESTED, "samples/tls* and the tested list differ");
+    for name in TESTED {
+        let stem = name.trim_end_matches(".pcapng").trim_end_matches(".pcap");
+        assert!(
+            samples().join(format!("{stem}.keylog")).exists(),
+            "{stem}.keylog missing"
+        );
+    }
+}
