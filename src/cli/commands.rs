@@ -226,7 +226,8 @@ fn print_providers(table: &ProviderTable, out: &mut dyn Write) -> std::io::Resul
 
 fn print_rules(out: &mut dyn Write) -> std::io::Result<()> {
     let mut t = new_table(&["rule", "severity", "KB section", "fires when"]);
-    // PENDING-RULES-CATALOG: filled from crate::analysis::rules() once the catalog lands.
-    t.add_row(vec!["-", "-", "-", "-"]);
+    for r in crate::analysis::rules() {
+        t.add_row(vec![r.id, r.severity.as_str(), r.kb_section, r.description]);
+    }
     writeln!(out, "{t}")
 }
