@@ -16,27 +16,46 @@ fn samples() -> PathBuf {
 }
 
 fn have_tshark() -> bool {
-    Command::new("tshark").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// SIP messages tshark decodes, counted as "METHOD" or status code strings.
 pub fn tshark_counts(capture: &Path, keylog: Option<&Path>, rsa_key: Option<&Path>) -> BTreeMap<String, u64> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-n").arg("-r").arg(capture);
-    cmd.args(["-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tls.desegment_ssl_records:TRUE"]);
+    cmd.args([
+        "-o",
+        "tcp.desegment_tcp_streams:TRUE",
+        "-o",
+        "tls.desegment_ssl_records:TRUE",
+    ]);
     cmd.args(["-o", "tcp.analyze_sequence_numbers:TRUE"]);
     if let Some(k) = keylog {
         cmd.arg("-o").arg(format!("tls.keylog_file:{}", k.display()));
     }
     if let Some(k) = rsa_key {
-        cmd.arg("-o").arg(format!("uat:rsa_keys:\"{}\",\"\"", k.display()));
+        cmd.arg("-o")
+            .arg(format!("uat:rsa_keys:\"{}\",\"\"", k.display()));
     }
     if keylog.is_some() || rsa_key.is_some() {
         cmd.args(["-d", "tcp.port==5061,tls"]);
     } else {
         cmd.args(["-d", "tcp.port==5061,sip"]);
     }
-    cmd.args(["-Y", "sip", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]);
+    cmd.args([
+        "-Y",
+        "sip",
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ]);
     cmd.args(["-e", "sip.Method", "-e", "sip.Status-Code"]);
     let out = cmd.output().expect("run tshark");
     let mut counts = BTreeMap::new();
@@ -81,7 +100,9 @@ pub fn fedscope_counts(capture: &Path, extra: &[&str]) -> BTreeMap<String, u64> 
 /// `X.pcap[ng]` uses `X.keylog` when present; `tls*-rsa-*` also `keys/edge-rsa.pem`.
 fn sample_set() -> Vec<(PathBuf, Option<PathBuf>)> {
     let mut v = Vec::new();
-    let Ok(rd) = std::fs::read_dir(samples()) else { return v };
+    let Ok(rd) = std::fs::read_dir(samples()) else {
+        return v;
+    };
     let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
@@ -118,7 +139,11 @@ fn every_sample_matches_tshark() {
     assert!(!set.is_empty(), "no samples found under samples/");
     let mut checked = 0;
     for (capture, keylog) in set {
-        let name = capture.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = capture
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         let mut extra: Vec<String> = Vec::new();
         if let Some(k) = &keylog {
             extra.push("--keylog".into());
@@ -131,9 +156,15 @@ fn every_sample_matches_tshark() {
             None => assert_eq!(ours, theirs, "{name}: fedscope vs tshark"),
             Some(why) => {
                 let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
-                assert!(total(&ours) > total(&theirs), "{name}: expected fedscope to decode more ({why})");
+                assert!(
+                    total(&ours) > total(&theirs),
+                    "{name}: expected fedscope to decode more ({why})"
+                );
                 for (k, n) in &theirs {
-                    assert!(ours.get(k).copied().unwrap_or(0) >= *n, "{name}: tshark found more {k}");
+                    assert!(
+                        ours.get(k).copied().unwrap_or(0) >= *n,
+                        "{name}: tshark found more {k}"
+                    );
                 }
             }
         }
