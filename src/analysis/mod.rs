@@ -295,8 +295,11 @@ impl<'p> Analyzer<'p> {
                 });
             }
         }
-        self.im.flow_closed(&capture, flow.id.0, meta.ts);
-        self.subs.flow_closed(&capture, flow.id.0);
+        if reason != CloseReason::EndOfCapture {
+            // at the end of the capture sessions stay open; `finish` reports them
+            self.im.flow_closed(&capture, flow.id.0, meta.ts);
+            self.subs.flow_closed(&capture, flow.id.0);
+        }
     }
 
     /// End of capture: closes open sessions and returns everything found.

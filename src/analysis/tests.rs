@@ -1067,3 +1067,27 @@ fn mid_dialog_message_is_not_page_mode() {
     assert_eq!(o.im_sessions[0].outcome, "open");
     assert_eq!(o.im_sessions[0].messages_out, 1);
 }
+
+#[test]
+fn end_of_capture_leaves_sessions_open_and_easi_reply_is_not_pic_domain() {
+    let mut sc = Sc::new(MSN);
+    let inv = r("INVITE", "alice@contoso.com", "bob@fabrikam.com", "e1", 1)
+        .body("application/sdp", &sdp(&["message"]));
+    sc.out(&inv.text());
+    sc.inn(&inv.resp(404));
+    let good = r(
+        "INVITE",
+        "alice@contoso.com",
+        "bob(fabrikam.com)@msn.com",
+        "e2",
+        1,
+    )
+    .body("application/sdp", &sdp(&["message"]));
+    sc.out(&good.text());
+    sc.inn(&good.resp(200));
+    sc.close(CloseReason::EndOfCapture);
+    let o = sc.finish();
+    assert_eq!(rules_of(&o), ["PIC-EASI", "PIC-INVALID-CONTACT"]);
+    let e2 = o.im_sessions.iter().find(|s| s.call_id == "e2").unwrap();
+    assert_eq!(e2.outcome, "open");
+}

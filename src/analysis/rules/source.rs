@@ -98,8 +98,11 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Finding
             }
         }
         None => {
-            if v.side == Side::Out && takes_easi(p) {
-                return; // PIC-EASI judges non-provider domains sent through MSN
+            // The enterprise chose this address (the To of its own request, or
+            // of the provider's response to it): PIC-EASI judges it for MSN.
+            let remote_is_addressed = (v.side == Side::Out) == v.is_request();
+            if remote_is_addressed && takes_easi(p) {
+                return;
             }
             f.report(
                 "PIC-DOMAIN",
