@@ -83,6 +83,8 @@ struct Core {
     resyncing: bool,
     /// The current resync episode is already counted.
     episode_counted: bool,
+    /// The byte before the current position was `\n` (while resynchronising).
+    at_line_start: bool,
 }
 
 impl Core {
@@ -110,7 +112,7 @@ impl Core {
             return Step::NeedMore(None);
         }
         if self.resyncing {
-            return match find_start(s) {
+            return match find_start(s, self.at_line_start) {
                 Ok(at) => {
                     self.skip_garbage(at);
                     self.resyncing = false;
@@ -120,6 +122,9 @@ impl Core {
                 }
                 Err(safe) => {
                     self.skip_garbage(safe);
+                    if safe > 0 {
+                        self.at_line_start = s[safe - 1] == b'\n';
+                    }
                     if safe == 0 {
                         Step::NeedMore(None)
                     } else {
@@ -152,23 +157,23 @@ impl Core {
         let window = &s[..s.len().min(MAX_HEADER_BYTES)];
         let Some(nl) = scan::first_lf(window) else {
             if s.len() >= MAX_HEADER_BYTES || !scan::plausible_prefix(s) {
-                return self.garbage(1);
+                return self.garbage(s, 1);
             }
             return Step::NeedMore(None);
         };
         if scan::parse_start_line(&s[..nl]).is_none() {
-            return self.garbage(1);
+            return self.garbage(s, 1);
         }
         let Some(end) = scan::find_header_end(window, nl) else {
             if s.len() >= MAX_HEADER_BYTES {
-                return self.garbage(nl + 1);
+                return self.garbage(s, nl + 1);
             }
             return Step::NeedMore(None);
         };
         let len = match scan::content_length(&s[end.headers_start..end.headers_end], MAX_BODY_BYTES) {
             Ok(n) => n.unwrap_or(0),
             Err(ContentLengthError::NotANumber | ContentLengthError::TooLarge) => {
-                return self.garbage(nl + 1);
+                return self.garbage(s, nl + 1);
             }
         };
         let total = end.body_start + len;
@@ -182,8 +187,9 @@ impl Core {
     }
 
     /// No usable message starts at `s[0]`: skip `skip` bytes and resynchronise.
-    fn garbage(&mut self, skip: usize) -> Step {
+    fn garbage(&mut self, s: &[u8], skip: usize) -> Step {
         self.start_resync();
+        self.at_line_start = skip > 0 && s.get(skip - 1) == Some(&b'\n');
         self.stats.garbage_bytes += skip as u64;
         Step::Skip(skip)
     }
@@ -191,7 +197,8 @@ impl Core {
 
 /// Finds the next plausible start line in `s`: `Ok(offset)`, or `Err(n)` with
 /// the number of leading bytes that can be discarded safely.
-fn find_start(s: &[u8]) -> Result<usize, usize> {
+/// `line_start` says whether `s[0]` is known to begin a line.
+fn find_start(s: &[u8], line_start: bool) -> Result<usize, usize> {
     let finder = memmem::Finder::new(b"SIP/2.0");
     let mut from = 0;
     while let Some(i) = finder.find(&s[from..]) {
@@ -214,7 +221,7 @@ fn find_start(s: &[u8]) -> Result<usize, usize> {
             [b'\r', b'\n', ..] | [b'\n', ..] => true,
             _ => false,
         };
-        if ends_line && let Some(start) = request_start(&s[..i]) {
+        if ends_line && let Some(start) = request_start(&s[..i], line_start) {
             return Ok(start);
         }
     }
@@ -229,7 +236,10 @@ fn candidate_floor(s: &[u8], i: usize) -> usize {
 }
 
 /// Given the bytes before ` SIP/2.0` at a line end, where the request line starts.
-fn request_start(before: &[u8]) -> Option<usize> {
+/// A request line found this way is at most `RESYNC_TAIL - 16` bytes long, so
+/// the result does not depend on how the stream was chunked.
+fn request_start(before: &[u8], line_start: bool) -> Option<usize> {
+    let floor = (before.len() + 16).saturating_sub(RESYNC_TAIL);
     let before = before.strip_suffix(b" ")?;
     let uri_start = before
         .iter()
@@ -250,7 +260,7 @@ fn request_start(before: &[u8]) -> Option<usize> {
         return None;
     }
     if KNOWN_METHODS.contains(&token) {
-        return Some(run);
+        return (run >= floor).then_some(run);
     }
     // Garbage glued to the method (a body without a trailing newline):
     // accept the longest known method that ends the token.
@@ -259,14 +269,15 @@ fn request_start(before: &[u8]) -> Option<usize> {
         .filter(|k| token.ends_with(k))
         .max_by_key(|k| k.len())
     {
-        return Some(method_end - k.len());
+        let start = method_end - k.len();
+        return (start >= floor).then_some(start);
     }
     // An unknown method only at a real line start, upper-case as methods are written.
-    let at_line_start = run > 0 && m[run - 1] == b'\n';
+    let at_line_start = if run > 0 { m[run - 1] == b'\n' } else { line_start };
     let upper = token
         .iter()
         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'-');
-    (at_line_start && upper && token[0].is_ascii_alphabetic()).then_some(run)
+    (at_line_start && upper && token[0].is_ascii_alphabetic() && run >= floor).then_some(run)
 }
 
 /// Frames SIP messages out of one direction of a byte stream.
@@ -411,6 +422,7 @@ impl SipFramer {
         }
         self.clear();
         self.core.resyncing = true;
+        self.core.at_line_start = false;
         self.core.run_lf = 0;
         if self.buf.capacity() > 2 * MAX_HEADER_BYTES {
             self.buf = Vec::new();
