@@ -7,8 +7,7 @@
 //! Connections are real TLS 1.2 (rustls in memory, ECDHE-GCM) with the
 //! client's key log written beside each capture (`X.pcap` + `X.keylog`),
 //! except where the rule is about the transport itself (PIC-PLAINTEXT: plain
-//! TCP). PIC-WEAK-TLS has no capture: rustls cannot speak below TLS 1.2 or
-//! with RC4/3DES; it is covered by the analyzer unit test `pic_weak_tls`.
+//! TCP), and PIC-WEAK-TLS, which OpenSSL produces over TLS 1.0.
 
 #[path = "tls_samples/drive.rs"]
 #[allow(dead_code)]
@@ -134,13 +133,18 @@ impl R {
             q.to_tag = Some("7a1e93".into());
         }
         q.extra.clear();
-        format!("SIP/2.0 {code} Reason\r\n{}Content-Length: 0\r\n\r\n", q.head()).into_bytes()
+        format!(
+            "SIP/2.0 {code} Reason\r\n{}Content-Length: 0\r\n\r\n",
+            q.head()
+        )
+        .into_bytes()
     }
 }
 
 fn sdp(media: &[&str]) -> String {
-    let mut s =
-        String::from("v=0\r\no=- 0 0 IN IP4 203.0.113.10\r\ns=session\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n");
+    let mut s = String::from(
+        "v=0\r\no=- 0 0 IN IP4 203.0.113.10\r\ns=session\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n",
+    );
     for m in media {
         s.push_str(&format!("m={m} 5060 sip null\r\n"));
     }
@@ -230,7 +234,11 @@ fn clean(s: &mut Script, remote: &str, tag: &str) {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Wire {
+    /// TLS 1.2 ECDHE-ECDSA-AES128-GCM (rustls).
     Tls,
+    /// TLS 1.0 ECDHE-ECDSA-AES128-SHA (OpenSSL): below the modern baseline.
+    Tls10,
+    /// Plain TCP.
     Tcp,
 }
 
@@ -274,7 +282,11 @@ fn write(dir: &Path, name: &str, start_us: u64, conns: &[Conn]) -> Vec<Vec<u64>>
     for c in conns {
         let edge = (Ipv4Addr::from(EDGE), c.edge_port);
         let prov = (Ipv4Addr::from(c.provider_ip), c.provider_port);
-        let (client, server) = if c.inbound { (prov, edge) } else { (edge, prov) };
+        let (client, server) = if c.inbound {
+            (prov, edge)
+        } else {
+            (edge, prov)
+        };
         let mut conv = TcpConv::new(client, server, t);
         conv.handshake(&mut frames);
         // (client sends?, bytes) for each wire chunk, with the step index that starts there
@@ -292,9 +304,10 @@ fn write(dir: &Path, name: &str, start_us: u64, conns: &[Conn]) -> Vec<Vec<u64>>
                 }
                 steps.clone()
             }
-            Wire::Tls => {
+            Wire::Tls | Wire::Tls10 => {
                 let key = rcgen::KeyPair::generate().expect("key");
-                let mut params = rcgen::CertificateParams::new(c.cert_names.clone()).expect("params");
+                let mut params =
+                    rcgen::CertificateParams::new(c.cert_names.clone()).expect("params");
                 if let Some((from, to)) = c.cert_validity {
                     params.not_before = rcgen::date_time_ymd(from, 1, 1);
                     params.not_after = rcgen::date_time_ymd(to, 1, 1);
@@ -303,15 +316,24 @@ fn write(dir: &Path, name: &str, start_us: u64, conns: &[Conn]) -> Vec<Vec<u64>>
                     .distinguished_name
                     .push(rcgen::DnType::CommonName, c.cert_names[0].clone());
                 let cert = params.self_signed(&key).expect("cert");
-                let (cc, sc, log) = drive::rustls_configs(
-                    rustls::crypto::ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-                    &rustls::version::TLS12,
-                    cert.der().to_vec(),
-                    key.serialize_der(),
-                );
                 let nonempty: Vec<(bool, Vec<u8>)> =
                     steps.iter().filter(|s| !s.1.is_empty()).cloned().collect();
-                let tr = drive::run_rustls(cc, sc, &log, &c.sni, &nonempty, None);
+                let tr = if c.wire == Wire::Tls10 {
+                    openssl_tls10(
+                        &cert.der().to_vec(),
+                        &key.serialize_der(),
+                        &c.sni,
+                        &nonempty,
+                    )
+                } else {
+                    let (cc, sc, log) = drive::rustls_configs(
+                        rustls::crypto::ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                        &rustls::version::TLS12,
+                        cert.der().to_vec(),
+                        key.serialize_der(),
+                    );
+                    drive::run_rustls(cc, sc, &log, &c.sni, &nonempty, None)
+                };
                 keylog.extend(tr.keylog.iter().cloned());
                 let mut k = 0;
                 for (i, s) in steps.iter().enumerate() {
@@ -361,12 +383,65 @@ fn write(dir: &Path, name: &str, start_us: u64, conns: &[Conn]) -> Vec<Vec<u64>>
     placed_frames
 }
 
+/// Runs `script` over an OpenSSL TLS 1.0 connection (ECDHE-ECDSA-AES128-SHA).
+fn openssl_tls10(
+    cert_der: &[u8],
+    key_pkcs8: &[u8],
+    sni: &str,
+    script: &[(bool, Vec<u8>)],
+) -> drive::Transcript {
+    use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
+    use std::sync::{Arc, Mutex};
+    let cert = openssl::x509::X509::from_der(cert_der).expect("x509");
+    let key = openssl::pkey::PKey::private_key_from_pkcs8(key_pkcs8).expect("pkcs8");
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let common = |b: &mut SslContextBuilder| {
+        b.set_cipher_list("ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+            .expect("ciphers");
+        b.set_security_level(0);
+        b.set_min_proto_version(Some(SslVersion::TLS1))
+            .expect("min");
+        b.set_max_proto_version(Some(SslVersion::TLS1))
+            .expect("max");
+    };
+    let mut sb = SslContextBuilder::new(SslMethod::tls_server()).expect("server ctx");
+    common(&mut sb);
+    sb.set_certificate(&cert).expect("cert");
+    sb.set_private_key(&key).expect("key");
+    let mut cb = SslContextBuilder::new(SslMethod::tls_client()).expect("client ctx");
+    common(&mut cb);
+    cb.set_verify(SslVerifyMode::NONE);
+    let l = log.clone();
+    cb.set_keylog_callback(move |_, line| {
+        if let Ok(mut v) = l.lock() {
+            v.push(line.to_string());
+        }
+    });
+    let (cctx, sctx) = (cb.build(), sb.build());
+    let mut cs = Ssl::new(&cctx).expect("ssl");
+    cs.set_connect_state();
+    cs.set_hostname(sni).expect("sni");
+    let mut ss = Ssl::new(&sctx).expect("ssl");
+    ss.set_accept_state();
+    let mut pair = drive::OsslPair::new(cs, ss);
+    let mut t = drive::Transcript::default();
+    pair.handshake(&mut t).expect("TLS 1.0 handshake");
+    pair.run(script, &mut t);
+    t.keylog = log
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default();
+    t
+}
+
 fn v(rule: &str, provider: &str, frames: &[u64], call_id: Option<&str>) -> Value {
     json!({"rule": rule, "provider": provider, "frames": frames, "call_id": call_id})
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "samples/rules".into());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "samples/rules".into());
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir).expect("mkdir");
     let mut manifest = serde_json::Map::new();
@@ -380,7 +455,12 @@ fn main() {
     // clean federation: each provider, nothing above info (in fact nothing at all)
     let mut conns = Vec::new();
     for (ip, remote, tag, sni) in [
-        (MSN, "bob@hotmail.com", "msn", "federation.messenger.msn.com"),
+        (
+            MSN,
+            "bob@hotmail.com",
+            "msn",
+            "federation.messenger.msn.com",
+        ),
         (AOL, "carol@aol.com", "aol", "sip.oscar.aol.com"),
         (YAHOO, "dave@yahoo.com", "yahoo", "sip.yahoo.com"),
     ] {
@@ -401,8 +481,8 @@ fn main() {
 
     // PIC-MEDIA: audio/video offered to MSN, refused
     let mut s = Script::default();
-    let inv =
-        r("INVITE", ALICE, "bob@hotmail.com", "media1", 1).body("application/sdp", &sdp(&["audio", "video"]));
+    let inv = r("INVITE", ALICE, "bob@hotmail.com", "media1", 1)
+        .body("application/sdp", &sdp(&["audio", "video"]));
     let i = s.out(inv.text());
     s.inn(inv.resp(488));
     let f = write(
@@ -419,15 +499,26 @@ fn main() {
 
     // PIC-FALSE-ACCEPT: Yahoo! answers a video offer 200 OK
     let mut s = Script::default();
-    let inv = r("INVITE", ALICE, "dave@yahoo.com", "video1", 1).body("application/sdp", &sdp(&["video"]));
+    let inv =
+        r("INVITE", ALICE, "dave@yahoo.com", "video1", 1).body("application/sdp", &sdp(&["video"]));
     let i = s.out(inv.text());
     let j = s.inn(inv.resp(200));
-    let f = write(dir, "PIC-FALSE-ACCEPT", T0_US, &[conn(YAHOO, "sip.yahoo.com", s)]);
+    let f = write(
+        dir,
+        "PIC-FALSE-ACCEPT",
+        T0_US,
+        &[conn(YAHOO, "sip.yahoo.com", s)],
+    );
     add(
         "PIC-FALSE-ACCEPT",
         vec![
             v("PIC-MEDIA", "Yahoo", &[f[0][i]], Some("video1")),
-            v("PIC-FALSE-ACCEPT", "Yahoo", &[f[0][i], f[0][j]], Some("video1")),
+            v(
+                "PIC-FALSE-ACCEPT",
+                "Yahoo",
+                &[f[0][i], f[0][j]],
+                Some("video1"),
+            ),
         ],
         vec![],
     );
@@ -460,7 +551,9 @@ fn main() {
     add(
         "PIC-PLAINTEXT",
         vec![v("PIC-PLAINTEXT", "MSN", &[f[0][0]], Some("im-plain"))],
-        vec![json!({"local": ALICE, "remote": "bob@hotmail.com", "provider": "MSN", "outcome": "completed"})],
+        vec![
+            json!({"local": ALICE, "remote": "bob@hotmail.com", "provider": "MSN", "outcome": "completed"}),
+        ],
     );
 
     // PIC-PORT: AOL over TLS on 443
@@ -496,7 +589,12 @@ fn main() {
     let m = r("MESSAGE", "zed@example.org", ALICE, "dom1", 1).body("text/plain", "hi");
     let i = s.inn(m.text());
     s.out(m.resp(200));
-    let f = write(dir, "PIC-DOMAIN", T0_US, &[conn(AOL, "sip.oscar.aol.com", s)]);
+    let f = write(
+        dir,
+        "PIC-DOMAIN",
+        T0_US,
+        &[conn(AOL, "sip.oscar.aol.com", s)],
+    );
     add(
         "PIC-DOMAIN",
         vec![v("PIC-DOMAIN", "AOL", &[f[0][i]], Some("dom1"))],
@@ -524,7 +622,8 @@ fn main() {
 
     // PIC-EASI: a Windows Live ID on a non-Microsoft domain addressed directly
     let mut s = Script::default();
-    let inv = r("INVITE", ALICE, "bob@fabrikam.com", "easi1", 1).body("application/sdp", &sdp(&["message"]));
+    let inv = r("INVITE", ALICE, "bob@fabrikam.com", "easi1", 1)
+        .body("application/sdp", &sdp(&["message"]));
     let i = s.out(inv.text());
     s.inn(inv.resp(404));
     let good = r("INVITE", ALICE, "bob(fabrikam.com)@msn.com", "easi2", 1)
@@ -542,7 +641,12 @@ fn main() {
         "PIC-EASI",
         vec![
             v("PIC-EASI", "MSN", &[f[0][i]], Some("easi1")),
-            v("PIC-INVALID-CONTACT", "MSN", &[f[0][i], f[0][j]], Some("easi1")),
+            v(
+                "PIC-INVALID-CONTACT",
+                "MSN",
+                &[f[0][i], f[0][j]],
+                Some("easi1"),
+            ),
         ],
         vec![
             json!({"local": ALICE, "remote": "bob@fabrikam.com", "provider": "MSN", "outcome": "rejected 404"}),
@@ -563,7 +667,12 @@ fn main() {
     );
     add(
         "PIC-INVALID-CONTACT",
-        vec![v("PIC-INVALID-CONTACT", "MSN", &[f[0][i], f[0][j]], Some("inv1"))],
+        vec![v(
+            "PIC-INVALID-CONTACT",
+            "MSN",
+            &[f[0][i], f[0][j]],
+            Some("inv1"),
+        )],
         vec![],
     );
 
@@ -610,7 +719,8 @@ fn main() {
 
     // PIC-CLOSED-SESSION: alice writes into a Yahoo! session 700 s after Yahoo! last spoke
     let mut s = Script::default();
-    let inv = r("INVITE", ALICE, "dave@yahoo.com", "closed1", 1).body("application/sdp", &sdp(&["message"]));
+    let inv = r("INVITE", ALICE, "dave@yahoo.com", "closed1", 1)
+        .body("application/sdp", &sdp(&["message"]));
     s.out(inv.text());
     s.inn(inv.resp(200));
     s.out(
@@ -638,7 +748,12 @@ fn main() {
     );
     add(
         "PIC-CLOSED-SESSION",
-        vec![v("PIC-CLOSED-SESSION", "Yahoo", &[f[0][i]], Some("closed1"))],
+        vec![v(
+            "PIC-CLOSED-SESSION",
+            "Yahoo",
+            &[f[0][i]],
+            Some("closed1"),
+        )],
         vec![],
     );
 
@@ -662,7 +777,23 @@ fn main() {
     c.cert_names = vec!["other.example".into()];
     c.cert_validity = Some((2010, 2012));
     let f = write(dir, "PIC-CERT", T0_US, &[c]);
-    add("PIC-CERT", vec![v("PIC-CERT", "MSN", &[f[0][0]], None)], vec![]);
+    add(
+        "PIC-CERT",
+        vec![v("PIC-CERT", "MSN", &[f[0][0]], None)],
+        vec![],
+    );
+
+    // PIC-WEAK-TLS: MSN over TLS 1.0
+    let mut s = Script::default();
+    clean(&mut s, "bob@hotmail.com", "weak");
+    let mut c = conn(MSN, "federation.messenger.msn.com", s);
+    c.wire = Wire::Tls10;
+    let f = write(dir, "PIC-WEAK-TLS", T0_US, &[c]);
+    add(
+        "PIC-WEAK-TLS",
+        vec![v("PIC-WEAK-TLS", "MSN", &[f[0][0]], None)],
+        vec![],
+    );
 
     // PIC-AOL-URL: an AOL user's URL arrives rewritten
     let mut s = Script::default();
@@ -673,7 +804,12 @@ fn main() {
     m.ruri = format!("sip:{ALICE}");
     let i = s.inn(m.text());
     s.out(m.resp(200));
-    let f = write(dir, "PIC-AOL-URL", T0_US, &[conn(AOL, "sip.oscar.aol.com", s)]);
+    let f = write(
+        dir,
+        "PIC-AOL-URL",
+        T0_US,
+        &[conn(AOL, "sip.oscar.aol.com", s)],
+    );
     add(
         "PIC-AOL-URL",
         vec![v("PIC-AOL-URL", "AOL", &[f[0][i]], Some("url1"))],

@@ -66,9 +66,17 @@ fn every_rule_capture_fires_exactly_its_findings() {
                 .map(|x| x["rule"].as_str().unwrap_or("").to_string())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(ids(&actual), ids(&expected), "{name}: rule IDs; got {actual:#?}");
+        assert_eq!(
+            ids(&actual),
+            ids(&expected),
+            "{name}: rule IDs; got {actual:#?}"
+        );
         for (a, e) in actual.iter().zip(&expected) {
-            assert_eq!(a["provider"], e["provider"], "{name} {}: provider", e["rule"]);
+            assert_eq!(
+                a["provider"], e["provider"],
+                "{name} {}: provider",
+                e["rule"]
+            );
             assert_eq!(a["call_id"], e["call_id"], "{name} {}: call_id", e["rule"]);
             assert!(
                 a["capture"]
@@ -77,11 +85,20 @@ fn every_rule_capture_fires_exactly_its_findings() {
                     .ends_with(&format!("{name}.pcap")),
                 "{name}: capture"
             );
-            assert!(a["time"].is_string() && a["message"].as_str().is_some_and(|m| m.contains("KB 897567")));
+            assert!(
+                a["time"].is_string()
+                    && a["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("KB 897567"))
+            );
             if e["frames_include_only"].as_bool() == Some(true) {
                 let got = frames(a);
                 for f in frames(e) {
-                    assert!(got.contains(&f), "{name} {}: frames {got:?} lack {f}", e["rule"]);
+                    assert!(
+                        got.contains(&f),
+                        "{name} {}: frames {got:?} lack {f}",
+                        e["rule"]
+                    );
                 }
             } else {
                 assert_eq!(frames(a), frames(e), "{name} {}: frames", e["rule"]);
@@ -118,7 +135,7 @@ fn clean_federation_raises_nothing_above_info() {
 }
 
 #[test]
-fn manifest_covers_every_rule_but_weak_tls() {
+fn manifest_covers_every_rule() {
     let m = manifest();
     let fired: std::collections::BTreeSet<String> = m
         .values()
@@ -126,12 +143,11 @@ fn manifest_covers_every_rule_but_weak_tls() {
         .filter_map(|v| v["rule"].as_str().map(str::to_string))
         .collect();
     for r in fedscope::analysis::rules() {
-        if r.id == "PIC-WEAK-TLS" {
-            continue; // rustls cannot produce it; see the unit test analysis::tests::pic_weak_tls
-        }
         assert!(fired.contains(r.id), "no sample fires {}", r.id);
         assert!(m.contains_key(r.id), "no samples/rules/{}.pcap", r.id);
     }
     assert!(m.contains_key("clean-federation"));
-    assert!(m.contains_key("PIC-DOMAIN-icq-2011-06-09") && m.contains_key("PIC-DOMAIN-icq-2011-06-11"));
+    assert!(
+        m.contains_key("PIC-DOMAIN-icq-2011-06-09") && m.contains_key("PIC-DOMAIN-icq-2011-06-11")
+    );
 }
