@@ -48,7 +48,9 @@ pub(crate) fn unsupported_offer(msg: &SipMessage) -> Vec<String> {
     {
         out.push("file transfer (application/ms-filetransfer+xml)".into());
     }
-    if ct == "text/x-msmsgsinvite" || (ct.starts_with("multipart/") && body_has(b"text/x-msmsgsinvite")) {
+    if ct == "text/x-msmsgsinvite"
+        || (ct.starts_with("multipart/") && body_has(b"text/x-msmsgsinvite"))
+    {
         out.push("legacy MSN invitation (text/x-msmsgsinvite)".into());
     }
     out
@@ -103,7 +105,8 @@ fn fallback_presence(body: &[u8]) -> Option<PresenceState> {
         let rest = rest.get(rest.find('>')? + 1..)?;
         Some(rest.get(..rest.find(close)?)?.trim().to_string())
     };
-    let availability = between("<availability", "</availability>").and_then(|v| v.parse::<u32>().ok());
+    let availability =
+        between("<availability", "</availability>").and_then(|v| v.parse::<u32>().ok());
     let activity = text.find("<activity").and_then(|i| {
         let rest = text.get(i..)?;
         let t = rest.find("token=\"")? + 7;

@@ -47,11 +47,16 @@ impl FlowState {
         let find = |h: &str| table.providers.iter().position(|p| p.domain(h).is_some());
         let is_req = m.method().is_some();
         // (sender identity, receiver identity)
-        let sender = m
-            .p_asserted_identity
-            .as_ref()
-            .or(if is_req { m.from.as_ref() } else { m.to.as_ref() });
-        let receiver = if is_req { m.to.as_ref() } else { m.from.as_ref() };
+        let sender = m.p_asserted_identity.as_ref().or(if is_req {
+            m.from.as_ref()
+        } else {
+            m.to.as_ref()
+        });
+        let receiver = if is_req {
+            m.to.as_ref()
+        } else {
+            m.from.as_ref()
+        };
         if let Some(i) = find(&host(sender)) {
             self.provider = Some(i);
             self.provider_end = Some(ev.src);
@@ -61,6 +66,18 @@ impl FlowState {
             self.provider = Some(i);
             self.provider_end = Some(ev.dst);
             return true;
+        }
+        // the Request-URI of a request addressed to a provider user
+        if let crate::sip::MessageKind::Request { uri, .. } = &m.kind {
+            let ruri = crate::sip::NameAddr {
+                uri: uri.clone(),
+                ..Default::default()
+            };
+            if let Some(i) = find(&ruri.host()) {
+                self.provider = Some(i);
+                self.provider_end = Some(ev.dst);
+                return true;
+            }
         }
         false
     }

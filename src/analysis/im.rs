@@ -242,7 +242,12 @@ impl ImState {
     pub fn direction(&self, v: &MsgView<'_, '_>) -> Side {
         match v.side {
             Side::Unknown => {
-                let from = v.ev.msg.from.as_ref().map(|a| a.address()).unwrap_or_default();
+                let from =
+                    v.ev.msg
+                        .from
+                        .as_ref()
+                        .map(|a| a.address())
+                        .unwrap_or_default();
                 if from == self.local_raw {
                     Side::Out
                 } else {

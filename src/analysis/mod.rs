@@ -31,8 +31,8 @@ use std::collections::{BTreeSet, HashMap};
 
 pub use events::{FlowContext, SipEvent, TransportKind};
 pub use model::{
-    AnalysisOutput, ImBody, ImSession, PresenceStateReport, PresenceSubscription, ResponseTimes, Severity,
-    StandingNote, TransactionStats, Violation,
+    AnalysisOutput, ImBody, ImSession, PresenceStateReport, PresenceSubscription, ResponseTimes,
+    Severity, StandingNote, TransactionStats, Violation,
 };
 pub use rules::catalog::RuleInfo;
 
@@ -254,7 +254,12 @@ impl<'p> Analyzer<'p> {
         rules::session::aol_url(&v, f);
         self.im.request(&v, self.config.show_content);
         if let Some(s) = self.im.get(v.call_id) {
-            rules::session::closed_session(&v, s, self.config.closed_session_secs, &mut self.findings);
+            rules::session::closed_session(
+                &v,
+                s,
+                self.config.closed_session_secs,
+                &mut self.findings,
+            );
         }
         if let Some(report) = self.subs.request(&v) {
             rules::presence::presence_map(&v, &report, &mut self.findings);

@@ -90,7 +90,14 @@ impl R {
             .unwrap_or_default();
         let mut s = format!(
             "Via: SIP/2.0/TLS 203.0.113.10:50123;branch={}\r\nFrom: <sip:{}>;tag={};epid={}\r\nTo: <sip:{}>{to_tag}\r\nCall-ID: {}\r\nCSeq: {} {}\r\n",
-            self.branch, self.from, self.from_tag, self.epid, self.to, self.call_id, self.cseq, self.method
+            self.branch,
+            self.from,
+            self.from_tag,
+            self.epid,
+            self.to,
+            self.call_id,
+            self.cseq,
+            self.method
         );
         for e in &self.extra {
             s.push_str(e);
@@ -122,13 +129,17 @@ impl R {
             req.to_tag = Some("rtag".into());
         }
         req.extra.clear();
-        format!("SIP/2.0 {code} Reason\r\n{}Content-Length: 0\r\n\r\n", req.head())
+        format!(
+            "SIP/2.0 {code} Reason\r\n{}Content-Length: 0\r\n\r\n",
+            req.head()
+        )
     }
 }
 
 fn sdp(media: &[&str]) -> String {
-    let mut s =
-        String::from("v=0\r\no=- 0 0 IN IP4 203.0.113.10\r\ns=session\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n");
+    let mut s = String::from(
+        "v=0\r\no=- 0 0 IN IP4 203.0.113.10\r\ns=session\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n",
+    );
     for m in media {
         s.push_str(&format!("m={m} 5060 sip null\r\n"));
     }
@@ -178,7 +189,13 @@ impl Sc {
         )
     }
 
-    fn with(cfg: AnalysisConfig, client: &str, server: &str, t: TransportKind, edge_is_client: bool) -> Sc {
+    fn with(
+        cfg: AnalysisConfig,
+        client: &str,
+        server: &str,
+        t: TransportKind,
+        edge_is_client: bool,
+    ) -> Sc {
         let mut an = Analyzer::new(table(), cfg);
         let f = flow(1, client, server, t);
         an.flow_opened(&f);
@@ -198,7 +215,8 @@ impl Sc {
     }
 
     fn send(&mut self, out: bool, text: &str) -> u64 {
-        let msg: SipMessage = parse_message(text.as_bytes()).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let msg: SipMessage =
+            parse_message(text.as_bytes()).unwrap_or_else(|e| panic!("{e}: {text}"));
         self.frame += 1;
         self.t += 0.05;
         let to_server = out == self.edge_is_client;
@@ -343,7 +361,10 @@ fn clean_exchange_with_each_provider_raises_nothing() {
         assert_eq!(s.conversation_id.as_deref(), Some("conv1"));
         assert_eq!(s.bodies.len(), 2);
         assert!(s.bodies.iter().all(|b| b.text.is_none()));
-        assert_eq!((s.bodies[0].direction.as_str(), s.bodies[0].length), ("out", 5));
+        assert_eq!(
+            (s.bodies[0].direction.as_str(), s.bodies[0].length),
+            ("out", 5)
+        );
         assert_eq!(o.presence.len(), 1);
         let p = &o.presence[0];
         assert_eq!(
@@ -370,7 +391,8 @@ fn clean_exchange_with_each_provider_raises_nothing() {
 fn retransmissions_are_recognised_not_counted_again() {
     let mut sc = Sc::new(MSN);
     let alice = "alice@contoso.com";
-    let inv = r("INVITE", alice, "bob@live.com", "c1", 1).body("application/sdp", &sdp(&["message"]));
+    let inv =
+        r("INVITE", alice, "bob@live.com", "c1", 1).body("application/sdp", &sdp(&["message"]));
     sc.out(&inv.text());
     sc.out(&inv.text()); // retransmitted INVITE
     sc.inn(&inv.resp(200));
@@ -399,10 +421,12 @@ fn im_outcomes_rejected_cancelled_and_content() {
     };
     let mut sc = Sc::with(cfg, EDGE, MSN, TransportKind::Tls, true);
     let alice = "alice@contoso.com";
-    let a = r("INVITE", alice, "bob@live.com", "rej", 1).body("application/sdp", &sdp(&["message"]));
+    let a =
+        r("INVITE", alice, "bob@live.com", "rej", 1).body("application/sdp", &sdp(&["message"]));
     sc.out(&a.text());
     sc.inn(&a.resp(486));
-    let b = r("INVITE", alice, "bob@live.com", "can", 1).body("application/sdp", &sdp(&["message"]));
+    let b =
+        r("INVITE", alice, "bob@live.com", "can", 1).body("application/sdp", &sdp(&["message"]));
     sc.out(&b.text());
     let mut c = r("CANCEL", alice, "bob@live.com", "can", 1);
     c.branch = b.branch.clone();
@@ -460,7 +484,10 @@ fn pic_media_file_transfer_inbound_from_msn() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-MEDIA"]);
     let m = only(&o, "PIC-MEDIA");
-    assert_eq!((m.frames.clone(), m.provider.as_deref()), (vec![f], Some("MSN")));
+    assert_eq!(
+        (m.frames.clone(), m.provider.as_deref()),
+        (vec![f], Some("MSN"))
+    );
     assert!(m.message.contains("file transfer") && m.message.contains("from MSN"));
 }
 
@@ -499,7 +526,13 @@ fn pic_multiparty_focus_refer_and_three_parties() {
 
 #[test]
 fn pic_plaintext_by_range_on_5061() {
-    let mut sc = Sc::with(AnalysisConfig::default(), EDGE, MSN, TransportKind::Tcp, true);
+    let mut sc = Sc::with(
+        AnalysisConfig::default(),
+        EDGE,
+        MSN,
+        TransportKind::Tcp,
+        true,
+    );
     clean_exchange(&mut sc, "bob@hotmail.com");
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-PLAINTEXT"]);
@@ -525,7 +558,10 @@ fn pic_plaintext_port_and_unknown_source_by_domain_over_udp() {
     let f = sc.inn(&m.text());
     sc.out(&m.resp(200));
     let o = sc.finish();
-    assert_eq!(rules_of(&o), ["PIC-PLAINTEXT", "PIC-PORT", "PIC-UNKNOWN-SOURCE"]);
+    assert_eq!(
+        rules_of(&o),
+        ["PIC-PLAINTEXT", "PIC-PORT", "PIC-UNKNOWN-SOURCE"]
+    );
     for v in &o.violations {
         assert_eq!(
             (v.frames.clone(), v.provider.as_deref()),
@@ -576,8 +612,15 @@ fn pic_unknown_source_from_another_providers_range() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-UNKNOWN-SOURCE"]);
     let v = only(&o, "PIC-UNKNOWN-SOURCE");
-    assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![f], Some("MSN")));
-    assert!(v.message.contains("in AOL's documented range"), "{}", v.message);
+    assert_eq!(
+        (v.frames.clone(), v.provider.as_deref()),
+        (vec![f], Some("MSN"))
+    );
+    assert!(
+        v.message.contains("in AOL's documented range"),
+        "{}",
+        v.message
+    );
 }
 
 #[test]
@@ -608,14 +651,18 @@ fn pic_domain_icq_before_and_after_retirement() {
         // 2011-06-09 and 2011-06-11
         let mut sc = Sc::new(AOL);
         sc.at(day);
-        let m = r("MESSAGE", "alice@contoso.com", "12345@icq.com", "icq", 1).body("text/plain", "hi");
+        let m =
+            r("MESSAGE", "alice@contoso.com", "12345@icq.com", "icq", 1).body("text/plain", "hi");
         let f = sc.out(&m.text());
         sc.inn(&m.resp(200));
         let o = sc.finish();
         if fires {
             assert_eq!(rules_of(&o), ["PIC-DOMAIN"]);
             let v = only(&o, "PIC-DOMAIN");
-            assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![f], Some("AOL")));
+            assert_eq!(
+                (v.frames.clone(), v.provider.as_deref()),
+                (vec![f], Some("AOL"))
+            );
             assert!(v.message.contains("retired on 2011-06-10"), "{}", v.message);
         } else {
             assert!(o.violations.is_empty(), "{:#?}", o.violations);
@@ -642,8 +689,15 @@ fn pic_easi_and_decoding() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-EASI"]);
     let v = only(&o, "PIC-EASI");
-    assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![f], Some("MSN")));
-    assert!(v.message.contains("bob(fabrikam.com)@msn.com"), "{}", v.message);
+    assert_eq!(
+        (v.frames.clone(), v.provider.as_deref()),
+        (vec![f], Some("MSN"))
+    );
+    assert!(
+        v.message.contains("bob(fabrikam.com)@msn.com"),
+        "{}",
+        v.message
+    );
     let e2 = o.im_sessions.iter().find(|s| s.call_id == "e2").unwrap();
     assert_eq!(e2.remote, "bob@fabrikam.com");
 }
@@ -651,7 +705,14 @@ fn pic_easi_and_decoding() {
 #[test]
 fn pic_invalid_contact() {
     let mut sc = Sc::new(MSN);
-    let sub = r("SUBSCRIBE", "alice@contoso.com", "nobody@hotmail.com", "s404", 1).h("Event: presence");
+    let sub = r(
+        "SUBSCRIBE",
+        "alice@contoso.com",
+        "nobody@hotmail.com",
+        "s404",
+        1,
+    )
+    .h("Event: presence");
     let f1 = sc.out(&sub.text());
     let f2 = sc.inn(&sub.resp(404));
     let o = sc.finish();
@@ -698,7 +759,10 @@ fn pic_presence_map_msn_brb_dnd_meeting_and_lunch() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-PRESENCE-MAP"; 4]);
     let frames: Vec<Vec<u64>> = o.violations.iter().map(|v| v.frames.clone()).collect();
-    assert_eq!(frames, [vec![f_brb], vec![f_dnd], vec![f_meet], vec![f_lunch]]);
+    assert_eq!(
+        frames,
+        [vec![f_brb], vec![f_dnd], vec![f_meet], vec![f_lunch]]
+    );
     assert!(
         o.violations[0]
             .message
@@ -751,7 +815,10 @@ fn pic_presence_map_in_a_meeting_on_aol() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-PRESENCE-MAP"]);
     let v = only(&o, "PIC-PRESENCE-MAP");
-    assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![f], Some("AOL")));
+    assert_eq!(
+        (v.frames.clone(), v.provider.as_deref()),
+        (vec![f], Some("AOL"))
+    );
     assert_eq!(o.presence[0].states[1].frame, f2);
     assert_eq!(o.presence[0].states[1].displayed, "Be Right Back");
 }
@@ -780,7 +847,10 @@ fn pic_mpop() {
         (v.frames.clone(), v.provider.as_deref(), v.severity),
         (vec![f1, f2], Some("Yahoo"), Severity::Info)
     );
-    assert!(v.message.contains("alice@contoso.com") && v.message.contains("Yahoo! does not support MPOP"));
+    assert!(
+        v.message.contains("alice@contoso.com")
+            && v.message.contains("Yahoo! does not support MPOP")
+    );
 }
 
 #[test]
@@ -828,7 +898,14 @@ fn pic_closed_session_heuristic() {
 fn pic_stale_presence_and_its_absence_when_a_connection_follows() {
     for follow in [false, true] {
         let mut sc = Sc::new(MSN);
-        let sub = r("SUBSCRIBE", "alice@contoso.com", "bob@hotmail.com", "st1", 1).h("Event: presence");
+        let sub = r(
+            "SUBSCRIBE",
+            "alice@contoso.com",
+            "bob@hotmail.com",
+            "st1",
+            1,
+        )
+        .h("Event: presence");
         let f1 = sc.out(&sub.text());
         sc.inn(&sub.resp(200));
         let fc = sc.close(CloseReason::Rst);
@@ -914,9 +991,14 @@ fn pic_cert_expired_and_wrong_name() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-CERT"]);
     let v = only(&o, "PIC-CERT");
-    assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![1], Some("AOL")));
+    assert_eq!(
+        (v.frames.clone(), v.provider.as_deref()),
+        (vec![1], Some("AOL"))
+    );
     assert!(
-        v.message.contains("expired") && v.message.contains("does not name the server sip.oscar.aol.com")
+        v.message.contains("expired")
+            && v.message
+                .contains("does not name the server sip.oscar.aol.com")
     );
 }
 
@@ -941,7 +1023,12 @@ fn pic_cert_chain_to_trust_anchors() {
         sni: Some("sip.yahoo.com".into()),
         certificates: vec![CertInfo {
             der: leaf.der().to_vec(),
-            ..cert("CN=sip.yahoo.com", &["sip.yahoo.com"], T0 - 86_400, T0 + 86_400)
+            ..cert(
+                "CN=sip.yahoo.com",
+                &["sip.yahoo.com"],
+                T0 - 86_400,
+                T0 + 86_400,
+            )
         }],
         ..TlsStatus::default()
     };
@@ -1052,7 +1139,10 @@ fn undecrypted_tls_flow_attributed_by_sni_and_port_judged() {
     let o = sc.finish();
     assert_eq!(rules_of(&o), ["PIC-PORT"]);
     let v = only(&o, "PIC-PORT");
-    assert_eq!((v.frames.clone(), v.provider.as_deref()), (vec![f], Some("MSN")));
+    assert_eq!(
+        (v.frames.clone(), v.provider.as_deref()),
+        (vec![f], Some("MSN"))
+    );
     assert!(o.notes.iter().any(|n| n.provider == "MSN"));
 }
 
@@ -1090,4 +1180,37 @@ fn end_of_capture_leaves_sessions_open_and_easi_reply_is_not_pic_domain() {
     assert_eq!(rules_of(&o), ["PIC-EASI", "PIC-INVALID-CONTACT"]);
     let e2 = o.im_sessions.iter().find(|s| s.call_id == "e2").unwrap();
     assert_eq!(e2.outcome, "open");
+}
+
+#[test]
+fn pic_plaintext_by_request_uri_domain() {
+    // Plain TCP to an unlisted address; only the Request-URI names a provider domain.
+    let mut sc = Sc::with(
+        AnalysisConfig::default(),
+        EDGE,
+        "192.0.2.80:5061",
+        TransportKind::Tcp,
+        true,
+    );
+    let mut m = r(
+        "MESSAGE",
+        "alice@contoso.com",
+        "someone@contoso.net",
+        "ru1",
+        1,
+    )
+    .body("text/plain", "x");
+    m.ruri = "sip:bob@live.com".into();
+    let f = sc.out(&m.text());
+    let o = sc.finish();
+    assert!(
+        rules_of(&o).contains(&"PIC-PLAINTEXT"),
+        "{:#?}",
+        o.violations
+    );
+    let v = only(&o, "PIC-PLAINTEXT");
+    assert_eq!(
+        (v.frames.clone(), v.provider.as_deref()),
+        (vec![f], Some("MSN"))
+    );
 }

@@ -15,7 +15,9 @@ use crate::time::Timestamp;
 /// PIC-MEDIA: an INVITE, INFO or MESSAGE with a provider offers more than IM.
 /// Returns what was offered (for PIC-FALSE-ACCEPT). Once per request.
 pub(crate) fn media(v: &MsgView<'_, '_>, f: &mut Findings) -> Vec<String> {
-    let Some(p) = v.provider else { return Vec::new() };
+    let Some(p) = v.provider else {
+        return Vec::new();
+    };
     if !matches!(
         v.ev.msg.method(),
         Some(Method::Invite | Method::Info | Method::Message)
@@ -51,7 +53,9 @@ pub(crate) fn media(v: &MsgView<'_, '_>, f: &mut Findings) -> Vec<String> {
 /// PIC-FALSE-ACCEPT: the provider answers an unsupported offer with 2xx.
 pub(crate) fn false_accept(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findings) {
     let Some(p) = v.provider else { return };
-    let Some(code) = v.ev.msg.status() else { return };
+    let Some(code) = v.ev.msg.status() else {
+        return;
+    };
     if !(200..300).contains(&code)
         || req.unsupported.is_empty()
         || req.side != Side::Out
@@ -92,7 +96,8 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     let m = v.ev.msg;
     let Some(method) = m.method() else { return };
     let key = format!("{}|{}", v.ev.flow.capture, v.call_id);
-    let kb = "KB 897567 General 4: a federated public IM user can only be in a two-party conversation";
+    let kb =
+        "KB 897567 General 4: a federated public IM user can only be in a two-party conversation";
     let focus_in = |s: &str| s.to_ascii_lowercase().contains("app:conf:focus");
     match method {
         Method::Invite => {
@@ -105,6 +110,7 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
                     Some(uri),
                     m.contact.as_ref().map(|c| c.uri.as_str()),
                     m.from.as_ref().map(|a| a.uri.as_str()),
+                    m.to.as_ref().map(|a| a.uri.as_str()),
                 ]
                 .into_iter()
                 .flatten()
@@ -125,7 +131,10 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
             }
         }
         Method::Refer => {
-            let target = m.header("Refer-To").or_else(|| m.header("r")).unwrap_or("?");
+            let target = m
+                .header("Refer-To")
+                .or_else(|| m.header("r"))
+                .unwrap_or("?");
             f.report(
                 "PIC-MULTIPARTY",
                 key.clone(),
@@ -182,6 +191,7 @@ impl Conversations {
             return;
         }
         self.last_purge = now;
-        self.live.retain(|_, e| now.0 - e.2.0 < CONVERSATION_IDLE_NS);
+        self.live
+            .retain(|_, e| now.0 - e.2.0 < CONVERSATION_IDLE_NS);
     }
 }

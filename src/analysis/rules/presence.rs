@@ -54,7 +54,9 @@ pub(crate) fn presence_map(v: &MsgView<'_, '_>, r: &PresenceStateReport, f: &mut
 /// contact fails with 404/480/484/604.
 pub(crate) fn invalid_contact(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findings) {
     let Some(p) = v.provider else { return };
-    let Some(code) = v.ev.msg.status() else { return };
+    let Some(code) = v.ev.msg.status() else {
+        return;
+    };
     if !matches!(code, 404 | 480 | 484 | 604) || !req.initial || req.side != Side::Out {
         return;
     }

@@ -64,7 +64,12 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
 
 /// PIC-CLOSED-SESSION (heuristic): an enterprise MESSAGE into a Yahoo! session
 /// more than `threshold_secs` after the Yahoo! side last spoke.
-pub(crate) fn closed_session(v: &MsgView<'_, '_>, s: &ImState, threshold_secs: u64, f: &mut Findings) {
+pub(crate) fn closed_session(
+    v: &MsgView<'_, '_>,
+    s: &ImState,
+    threshold_secs: u64,
+    f: &mut Findings,
+) {
     let Some(p) = v.provider else { return };
     if !p.name.eq_ignore_ascii_case("Yahoo") || v.ev.msg.method() != Some(&Method::Message) {
         return;

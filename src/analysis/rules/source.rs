@@ -22,7 +22,9 @@ fn takes_easi(p: &Provider) -> bool {
 /// From for requests, To for responses) but its address is outside that
 /// provider's ranges (or in another provider's). Once per flow and claim.
 pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
-    let Some(id) = v.sender_identity() else { return };
+    let Some(id) = v.sender_identity() else {
+        return;
+    };
     let host = id.host();
     let Some((claimed, _)) = table.by_domain(&host) else {
         return;

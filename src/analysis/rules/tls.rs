@@ -13,7 +13,8 @@ use crate::tls::{CertInfo, TlsStatus};
 pub(crate) fn weak_tls(provider: &str, status: &TlsStatus, ev: Evidence, f: &mut Findings) {
     let mut why = Vec::new();
     if let Some(v) = &status.version {
-        let old = matches!(v.as_str(), "SSL 2.0" | "SSL 3.0" | "TLS 1.0" | "TLS 1.1") || v.starts_with("SSL");
+        let old = matches!(v.as_str(), "SSL 2.0" | "SSL 3.0" | "TLS 1.0" | "TLS 1.1")
+            || v.starts_with("SSL");
         if old {
             why.push(format!("version {v}"));
         }
@@ -87,9 +88,9 @@ fn chains_to(chain: &[CertInfo], anchors: &[Vec<u8>]) -> Result<(), String> {
         {
             return Ok(());
         }
-        let next = parsed
-            .iter()
-            .find(|c| c.subject() == cur.issuer() && cur.verify_signature(Some(c.public_key())).is_ok());
+        let next = parsed.iter().find(|c| {
+            c.subject() == cur.issuer() && cur.verify_signature(Some(c.public_key())).is_ok()
+        });
         match next {
             Some(n) if !std::ptr::eq(n, cur) => cur = n,
             _ => return Err(format!("no trusted root for issuer \"{}\"", cur.issuer())),
@@ -117,7 +118,11 @@ pub(crate) fn cert(
                 c.not_before.rfc3339()
             ));
         } else if at > c.not_after {
-            why.push(format!("\"{}\" expired on {}", c.subject, c.not_after.rfc3339()));
+            why.push(format!(
+                "\"{}\" expired on {}",
+                c.subject,
+                c.not_after.rfc3339()
+            ));
         }
     }
     if let (Some(sni), Some(leaf)) = (&status.sni, status.certificates.first())
