@@ -4,29 +4,34 @@
 //! specifics") and presence states.
 
 use crate::sip::SipMessage;
+use crate::sip::body::filetransfer::{FileTransferKind, parse_file_transfer};
 use crate::sip::body::presence::{PresenceState, availability_name, parse_presence};
-use crate::sip::body::sdp;
+use crate::sip::body::{multipart, sdp};
+
+/// The body's parts: the body itself, or each part of a multipart body.
+fn parts(msg: &SipMessage) -> Vec<(String, &[u8])> {
+    let ct = msg.content_type.clone().unwrap_or_default();
+    if ct.starts_with("multipart/") {
+        let raw = msg
+            .header("Content-Type")
+            .or_else(|| msg.header("c"))
+            .unwrap_or("");
+        return multipart::split(multipart::boundary(raw), &msg.body)
+            .into_iter()
+            .map(|p| (p.content_type, p.body))
+            .collect();
+    }
+    vec![(ct, msg.body.as_slice())]
+}
 
 /// SDP media types of the body (`m=` first token), lower-cased.
 pub(crate) fn media_types(msg: &SipMessage) -> Vec<String> {
-    if !msg
-        .content_type
-        .as_deref()
-        .is_some_and(|c| c.contains("sdp") || c.starts_with("multipart/"))
-    {
-        return Vec::new();
-    }
-    let mut m = sdp::media_types(&msg.body);
-    if m.is_empty() {
-        // Fallback while the SDP reader is not in place: scan `m=` lines.
-        m = String::from_utf8_lossy(&msg.body)
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("m="))
-            .filter_map(|l| l.split_whitespace().next())
-            .map(str::to_string)
-            .collect();
-    }
-    m.iter().map(|t| t.to_ascii_lowercase()).collect()
+    parts(msg)
+        .into_iter()
+        .filter(|(ct, _)| ct == "application/sdp")
+        .flat_map(|(_, b)| sdp::media_types(b))
+        .map(|t| t.to_ascii_lowercase())
+        .collect()
 }
 
 /// True when an IM session is offered (`m=message`).
@@ -41,17 +46,19 @@ pub(crate) fn unsupported_offer(msg: &SipMessage) -> Vec<String> {
         .filter(|m| m != "message")
         .map(|m| format!("m={m}"))
         .collect();
-    let ct = msg.content_type.as_deref().unwrap_or("");
-    let body_has = |needle: &[u8]| memchr::memmem::find(&msg.body, needle).is_some();
-    if ct == "application/ms-filetransfer+xml"
-        || (ct.starts_with("multipart/") && body_has(b"application/ms-filetransfer+xml"))
-    {
-        out.push("file transfer (application/ms-filetransfer+xml)".into());
-    }
-    if ct == "text/x-msmsgsinvite"
-        || (ct.starts_with("multipart/") && body_has(b"text/x-msmsgsinvite"))
-    {
-        out.push("legacy MSN invitation (text/x-msmsgsinvite)".into());
+    for (ct, body) in parts(msg) {
+        if let Some(offer) = parse_file_transfer(&ct, body) {
+            let what = match offer.kind {
+                FileTransferKind::MsFileTransfer => {
+                    "file transfer (application/ms-filetransfer+xml)"
+                }
+                FileTransferKind::MsmsgsInvite => "legacy MSN invitation (text/x-msmsgsinvite)",
+            };
+            out.push(match offer.file_name {
+                Some(name) => format!("{what} of \"{name}\""),
+                None => what.to_string(),
+            });
+        }
     }
     out
 }
@@ -75,7 +82,7 @@ pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)
     if msg.body.is_empty() {
         return None;
     }
-    let st = parse_presence(ct, &msg.body).or_else(|| fallback_presence(&msg.body))?;
+    let st = parse_presence(ct, &msg.body)?;
     let activity = st.activity.as_deref().unwrap_or("").to_ascii_lowercase();
     let note = st.note.as_deref().unwrap_or("").to_ascii_lowercase();
     let named = if matches!(activity.as_str(), "in-a-meeting" | "in-a-conference") {
@@ -94,35 +101,4 @@ pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)
         }
     };
     Some((named, st))
-}
-
-/// A minimal tag scan used only while `parse_presence` is not available.
-fn fallback_presence(body: &[u8]) -> Option<PresenceState> {
-    let text = String::from_utf8_lossy(body);
-    let between = |open: &str, close: &str| -> Option<String> {
-        let i = text.find(open)? + open.len();
-        let rest = text.get(i..)?;
-        let rest = rest.get(rest.find('>')? + 1..)?;
-        Some(rest.get(..rest.find(close)?)?.trim().to_string())
-    };
-    let availability =
-        between("<availability", "</availability>").and_then(|v| v.parse::<u32>().ok());
-    let activity = text.find("<activity").and_then(|i| {
-        let rest = text.get(i..)?;
-        let t = rest.find("token=\"")? + 7;
-        let rest = rest.get(t..)?;
-        Some(rest.get(..rest.find('"')?)?.to_string())
-    });
-    let basic = between("<basic", "</basic>");
-    let note = between("<note", "</note>").or_else(|| between("<body", "</body>"));
-    if availability.is_none() && activity.is_none() && basic.is_none() {
-        return None;
-    }
-    Some(PresenceState {
-        availability,
-        state: availability.map(|a| availability_name(a).to_string()),
-        activity,
-        basic,
-        note,
-    })
 }
