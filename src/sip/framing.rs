@@ -118,7 +118,11 @@ impl Core {
                     self.resyncing = false;
                     self.episode_counted = false;
                     self.run_lf = 0;
-                    if at == 0 { self.frame(s) } else { Step::Skip(at) }
+                    if at == 0 {
+                        self.frame(s)
+                    } else {
+                        Step::Skip(at)
+                    }
                 }
                 Err(safe) => {
                     self.skip_garbage(safe);
@@ -170,7 +174,8 @@ impl Core {
             }
             return Step::NeedMore(None);
         };
-        let len = match scan::content_length(&s[end.headers_start..end.headers_end], MAX_BODY_BYTES) {
+        let len = match scan::content_length(&s[end.headers_start..end.headers_end], MAX_BODY_BYTES)
+        {
             Ok(n) => n.unwrap_or(0),
             Err(ContentLengthError::NotANumber | ContentLengthError::TooLarge) => {
                 return self.garbage(s, nl + 1);
@@ -210,7 +215,9 @@ fn find_start(s: &[u8], line_start: bool) -> Result<usize, usize> {
             if after.len() < 5 {
                 return Err(candidate_floor(s, i));
             }
-            if after[1..4].iter().all(u8::is_ascii_digit) && matches!(after[4], b' ' | b'\r' | b'\n') {
+            if after[1..4].iter().all(u8::is_ascii_digit)
+                && matches!(after[4], b' ' | b'\r' | b'\n')
+            {
                 return Ok(i);
             }
             continue;
@@ -254,7 +261,10 @@ fn request_start(before: &[u8], line_start: bool) -> Option<usize> {
         return None;
     }
     let m = &before[..method_end];
-    let run = m.iter().rposition(|&b| !scan::is_tchar(b)).map_or(0, |p| p + 1);
+    let run = m
+        .iter()
+        .rposition(|&b| !scan::is_tchar(b))
+        .map_or(0, |p| p + 1);
     let token = &m[run..];
     if token.is_empty() {
         return None;
@@ -273,7 +283,11 @@ fn request_start(before: &[u8], line_start: bool) -> Option<usize> {
         return (start >= floor).then_some(start);
     }
     // An unknown method only at a real line start, upper-case as methods are written.
-    let at_line_start = if run > 0 { m[run - 1] == b'\n' } else { line_start };
+    let at_line_start = if run > 0 {
+        m[run - 1] == b'\n'
+    } else {
+        line_start
+    };
     let upper = token
         .iter()
         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'-');
@@ -395,7 +409,10 @@ impl SipFramer {
         if n == 0 {
             return;
         }
-        let keep_from = self.metas.partition_point(|(o, _)| *o <= n).saturating_sub(1);
+        let keep_from = self
+            .metas
+            .partition_point(|(o, _)| *o <= n)
+            .saturating_sub(1);
         self.metas.drain(..keep_from);
         for (o, _) in &mut self.metas {
             *o = o.saturating_sub(n);
@@ -466,7 +483,11 @@ mod tests {
     }
 
     fn stream3() -> (Vec<u8>, Vec<Vec<u8>>) {
-        let msgs = vec![samples::message(), samples::benotify(), samples::response_480()];
+        let msgs = vec![
+            samples::message(),
+            samples::benotify(),
+            samples::response_480(),
+        ];
         let mut s = Vec::new();
         s.extend_from_slice(&msgs[0]);
         s.extend_from_slice(b"\r\n\r\n");
@@ -499,10 +520,17 @@ mod tests {
         let mut off = 0u64;
         for (i, (bytes, first, last)) in got.iter().enumerate() {
             assert_eq!(bytes, &msgs[i]);
-            let start = s.windows(bytes.len()).position(|w| w == &bytes[..]).unwrap() as u64;
+            let start = s
+                .windows(bytes.len())
+                .position(|w| w == &bytes[..])
+                .unwrap() as u64;
             assert!(start >= off);
             assert_eq!(*first, start + 1, "first frame of message {i}");
-            assert_eq!(*last, start + bytes.len() as u64, "last frame of message {i}");
+            assert_eq!(
+                *last,
+                start + bytes.len() as u64,
+                "last frame of message {i}"
+            );
             off = start + bytes.len() as u64;
         }
         assert_eq!(f.stats().keepalives, 2);

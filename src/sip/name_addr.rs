@@ -156,9 +156,15 @@ mod tests {
         let n = parse_name_addr(
             "<sip:alice@contoso.com;opaque=user:epid:zVqR1J2mY1y5Hn0PZ2tK0gAA;gruu>;text;audio",
         );
-        assert_eq!(n.uri_param("opaque"), Some("user:epid:zVqR1J2mY1y5Hn0PZ2tK0gAA"));
+        assert_eq!(
+            n.uri_param("opaque"),
+            Some("user:epid:zVqR1J2mY1y5Hn0PZ2tK0gAA")
+        );
         assert!(n.uri.ends_with(";gruu"));
-        assert_eq!(n.params, vec![("text".into(), None), ("audio".into(), None)]);
+        assert_eq!(
+            n.params,
+            vec![("text".into(), None), ("audio".into(), None)]
+        );
     }
 
     #[test]

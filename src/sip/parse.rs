@@ -197,7 +197,7 @@ fn fill_typed(msg: &mut SipMessage, name: &[u8], value: &str, content_length: &m
             b'm' => set_once(&mut msg.contact, || parse_name_addr(value)),
             b'v' => via(msg, value),
             b'c' => set_once(&mut msg.content_type, || media_type(value)),
-            b'l' => set_once(content_length, || value.trim().parse().unwrap_or(usize::MAX)),
+            b'l' => *content_length = Some(value.trim().parse().unwrap_or(usize::MAX)),
             _ => {}
         },
         _ if n.eq_ignore_ascii_case(b"call-id") => set_once(&mut msg.call_id, || value.to_string()),
@@ -208,14 +208,19 @@ fn fill_typed(msg: &mut SipMessage, name: &[u8], value: &str, content_length: &m
         }
         _ if n.eq_ignore_ascii_case(b"from") => set_once(&mut msg.from, || parse_name_addr(value)),
         _ if n.eq_ignore_ascii_case(b"to") => set_once(&mut msg.to, || parse_name_addr(value)),
-        _ if n.eq_ignore_ascii_case(b"contact") => set_once(&mut msg.contact, || parse_name_addr(value)),
+        _ if n.eq_ignore_ascii_case(b"contact") => {
+            set_once(&mut msg.contact, || parse_name_addr(value))
+        }
         _ if n.eq_ignore_ascii_case(b"via") => via(msg, value),
         _ if n.eq_ignore_ascii_case(b"p-asserted-identity") => {
             set_once(&mut msg.p_asserted_identity, || parse_name_addr(value))
         }
-        _ if n.eq_ignore_ascii_case(b"content-type") => set_once(&mut msg.content_type, || media_type(value)),
+        _ if n.eq_ignore_ascii_case(b"content-type") => {
+            set_once(&mut msg.content_type, || media_type(value))
+        }
+        // Last one wins, as in the framer.
         _ if n.eq_ignore_ascii_case(b"content-length") => {
-            set_once(content_length, || value.trim().parse().unwrap_or(usize::MAX))
+            *content_length = Some(value.trim().parse().unwrap_or(usize::MAX))
         }
         _ => {}
     }
@@ -305,7 +310,10 @@ mod tests {
         );
         assert_eq!(m.via_branch.as_deref(), Some("z9hG4bK5a1"));
         assert_eq!(m.content_type.as_deref(), Some("text/plain"));
-        assert_eq!(m.header("ms-conversation-id"), Some("AcqEGK3mFJX0p0Z6Q1eJ2w"));
+        assert_eq!(
+            m.header("ms-conversation-id"),
+            Some("AcqEGK3mFJX0p0Z6Q1eJ2w")
+        );
         assert_eq!(m.headers_named("via").count(), 2);
         assert_eq!(m.headers[0].name, "Via");
         assert_eq!(m.body, b"hello");
@@ -316,7 +324,10 @@ mod tests {
         for raw in [samples::benotify(), samples::service()] {
             let m = parse_message(&raw).unwrap();
             assert_eq!(m.parsed_by, ParsedBy::Tolerant);
-            assert!(matches!(m.method(), Some(Method::Benotify | Method::Service)));
+            assert!(matches!(
+                m.method(),
+                Some(Method::Benotify | Method::Service)
+            ));
             assert!(m.call_id.is_some() && m.cseq.is_some());
         }
         let b = parse_message(&samples::benotify()).unwrap();
@@ -326,7 +337,8 @@ mod tests {
         );
         assert_eq!(b.to.as_ref().unwrap().epid(), Some("77aa"));
         let st =
-            crate::sip::body::presence::parse_presence(b.content_type.as_deref().unwrap(), &b.body).unwrap();
+            crate::sip::body::presence::parse_presence(b.content_type.as_deref().unwrap(), &b.body)
+                .unwrap();
         assert_eq!(st.state.as_deref(), Some("Busy"));
         // Whatever rsip says, the fields are the same as the tolerant parser's.
         for raw in [

@@ -26,12 +26,16 @@ pub fn first_lf(data: &[u8]) -> Option<usize> {
 pub fn find_header_end(data: &[u8], line_end: usize) -> Option<HeaderEnd> {
     let from = line_end;
     let hay = data.get(from..)?;
-    // A blank line is "\n" followed by "\r\n" or "\n".
+    // A blank line is "\n" followed by "\r\n" or "\n". CRLF messages (the
+    // start line ends in CR) look for "\n\r\n" alone, falling back to "\n\n";
+    // bare-LF messages take whichever comes first.
+    let crlf_style = line_end > 0 && data.get(line_end - 1) == Some(&b'\r');
     let crlf = memmem::find(hay, b"\n\r\n");
-    let limit = crlf.unwrap_or(hay.len());
-    let lflf = hay
-        .get(..limit.saturating_add(1).min(hay.len()))
-        .and_then(|h| memmem::find(h, b"\n\n"));
+    let lflf = match crlf {
+        Some(_) if crlf_style => None,
+        Some(c) => memmem::find(&hay[..(c + 1).min(hay.len())], b"\n\n"),
+        None => memmem::find(hay, b"\n\n"),
+    };
     let (at, term) = match (crlf, lflf) {
         (Some(c), Some(l)) if l < c => (l, 2),
         (Some(c), _) => (c, 3),
@@ -83,7 +87,9 @@ pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
         if !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let code = digits.iter().fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
+        let code = digits
+            .iter()
+            .fold(0u16, |a, d| a * 10 + u16::from(d - b'0'));
         let reason = match rest.get(3..)? {
             [] => &[][..],
             [b' ', r @ ..] => r,
@@ -99,7 +105,8 @@ pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     }
     let sp1 = memchr::memchr(b' ', line)?;
     let method = &line[..sp1];
-    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) || !method[0].is_ascii_alphabetic() {
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) || !method[0].is_ascii_alphabetic()
+    {
         return None;
     }
     let rest = &line[sp1 + 1..];
@@ -134,7 +141,8 @@ pub fn plausible_prefix(partial: &[u8]) -> bool {
 /// Case-insensitive prefix strip.
 pub fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Trims ASCII spaces and tabs (and CR/LF) at both ends.
@@ -154,14 +162,21 @@ pub enum ContentLengthError {
     TooLarge,
 }
 
-/// Reads the first `Content-Length` / `l:` value in a header block.
+/// Reads the `Content-Length` / `l:` value of a header block (the last one if repeated).
 /// `Ok(None)` when there is none.
 pub fn content_length(headers: &[u8], max: usize) -> Result<Option<usize>, ContentLengthError> {
-    let mut pos = 0;
-    while pos < headers.len() {
-        let end = memchr::memchr(b'\n', &headers[pos..]).map_or(headers.len(), |e| pos + e);
-        let line = &headers[pos..end];
-        pos = end + 1;
+    // Scanned from the end: Content-Length is usually the last header.
+    // (With duplicates, the last one wins.)
+    let mut end = headers.len();
+    while end > 0 {
+        let line_end = if headers[end - 1] == b'\n' {
+            end - 1
+        } else {
+            end
+        };
+        let start = memchr::memrchr(b'\n', &headers[..line_end]).map_or(0, |p| p + 1);
+        let line = &headers[start..line_end];
+        end = start;
         let rest = match line.first() {
             Some(b'c' | b'C') => match strip_prefix_ci(line, b"content-length") {
                 Some(r) => r,
@@ -356,7 +371,10 @@ mod tests {
     #[test]
     fn content_length_forms() {
         assert_eq!(content_length(b"Content-Length: 12\r\n", 100), Ok(Some(12)));
-        assert_eq!(content_length(b"content-length  :\t7 \r\n", 100), Ok(Some(7)));
+        assert_eq!(
+            content_length(b"content-length  :\t7 \r\n", 100),
+            Ok(Some(7))
+        );
         assert_eq!(content_length(b"To: x\r\nl: 3\r\n", 100), Ok(Some(3)));
         assert_eq!(content_length(b"L :3\r\n", 100), Ok(Some(3)));
         assert_eq!(

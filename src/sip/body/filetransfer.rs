@@ -99,7 +99,9 @@ fn msmsgsinvite(body: &[u8]) -> Option<FileTransferOffer> {
         let v = v.trim();
         match k.trim().to_ascii_lowercase().as_str() {
             "application-name" if v.eq_ignore_ascii_case("file transfer") => is_ft = true,
-            "application-guid" if v.eq_ignore_ascii_case("{5D3E02AB-6190-11d3-BBBB-00C04F795683}") => {
+            "application-guid"
+                if v.eq_ignore_ascii_case("{5D3E02AB-6190-11d3-BBBB-00C04F795683}") =>
+            {
                 is_ft = true
             }
             "application-file" => {
@@ -133,7 +135,9 @@ mod tests {
         assert_eq!(o.kind, FileTransferKind::MsmsgsInvite);
         assert_eq!(o.file_name.as_deref(), Some("notes.txt"));
         assert_eq!(o.size, Some(1024));
-        assert!(parse_file_transfer("text/x-msmsgsinvite", b"Invitation-Command: CANCEL\r\n").is_none());
+        assert!(
+            parse_file_transfer("text/x-msmsgsinvite", b"Invitation-Command: CANCEL\r\n").is_none()
+        );
         assert!(parse_file_transfer("text/plain", body).is_none());
         let _ = parse_file_transfer("application/ms-filetransfer+xml", b"<<<\xff");
     }

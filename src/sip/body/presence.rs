@@ -166,7 +166,9 @@ fn parse_xml(body: &[u8]) -> Option<PresenceState> {
                             st.note = Some(value.to_string());
                         }
                     }
-                    b"activity" if !value.is_empty() && st.activity.is_none() && value.len() < 64 => {
+                    b"activity"
+                        if !value.is_empty() && st.activity.is_none() && value.len() < 64 =>
+                    {
                         st.activity = Some(value.to_string());
                     }
                     b"state" => in_aggregate = false,
