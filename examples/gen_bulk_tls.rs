@@ -87,7 +87,8 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("mkdir");
 
     let keys = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/keys");
-    let cert = std::fs::read(keys.join("provider-cert.pem")).expect("samples/keys/provider-cert.pem");
+    let cert =
+        std::fs::read(keys.join("provider-cert.pem")).expect("samples/keys/provider-cert.pem");
     let key = std::fs::read(keys.join("provider-rsa.pem")).expect("samples/keys/provider-rsa.pem");
     let cert_der = openssl::x509::X509::from_pem(&cert)
         .and_then(|c| c.to_der())

@@ -24,7 +24,8 @@ use std::sync::{Arc, Mutex};
 
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{
-    Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode, SslVerifyMode, SslVersion,
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode, SslVerifyMode,
+    SslVersion,
 };
 use openssl::x509::X509;
 
@@ -75,13 +76,16 @@ fn make_cert(key: &PKey<Private>, cn: &str, serial: u32) -> X509 {
     use openssl::x509::X509NameBuilder;
     use openssl::x509::extension::SubjectAlternativeName;
     let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("O", "fedscope samples").expect("O");
+    name.append_entry_by_text("O", "fedscope samples")
+        .expect("O");
     name.append_entry_by_text("CN", cn).expect("CN");
     let name = name.build();
     let mut b = X509::builder().expect("x509");
     b.set_version(2).expect("version");
-    b.set_serial_number(&Asn1Integer::from_bn(&BigNum::from_u32(serial).expect("bn")).expect("serial"))
-        .expect("serial");
+    b.set_serial_number(
+        &Asn1Integer::from_bn(&BigNum::from_u32(serial).expect("bn")).expect("serial"),
+    )
+    .expect("serial");
     b.set_subject_name(&name).expect("subject");
     b.set_issuer_name(&name).expect("issuer");
     b.set_not_before(&Asn1Time::from_unix(1_767_225_600).expect("time"))
@@ -94,7 +98,8 @@ fn make_cert(key: &PKey<Private>, cn: &str, serial: u32) -> X509 {
         .build(&b.x509v3_context(None, None))
         .expect("san");
     b.append_extension(san).expect("ext");
-    b.sign(key, openssl::hash::MessageDigest::sha256()).expect("sign");
+    b.sign(key, openssl::hash::MessageDigest::sha256())
+        .expect("sign");
     b.build()
 }
 
@@ -280,7 +285,8 @@ fn ossl_conns(o: Ossl, edge: &Identity, peers: &[Peer], resume: bool) -> Result<
     for peer in peers {
         let mut cs = Ssl::new(&cctx).map_err(|e| e.to_string())?;
         cs.set_connect_state();
-        cs.set_hostname("sip.contoso.com").map_err(|e| e.to_string())?;
+        cs.set_hostname("sip.contoso.com")
+            .map_err(|e| e.to_string())?;
         if let Some(s) = &session {
             // SAFETY: the session comes from a connection made with this same context.
             unsafe { cs.set_session(s) }.map_err(|e| e.to_string())?;
@@ -318,7 +324,12 @@ fn main() {
     let keys = out.join("keys");
     std::fs::create_dir_all(&keys).expect("mkdir keys");
     let edge = identity(&keys, "edge", "sip.contoso.com", 0x0fed_0001);
-    let provider = identity(&keys, "provider", "federation.messenger.msn.com", 0x0fed_0002);
+    let provider = identity(
+        &keys,
+        "provider",
+        "federation.messenger.msn.com",
+        0x0fed_0002,
+    );
 
     // Weak suites need OpenSSL's legacy provider (and the default one, which
     // loading any provider explicitly would otherwise leave unloaded).
@@ -399,7 +410,15 @@ fn main() {
     for (name, conns) in rustls_samples {
         outcomes.push(write_sample(&out, &name, &conns, false));
     }
-    let dsb = rustls_conn(gcm12, v12, &provider, sip::aol(107), "sip.aol.com", None, None);
+    let dsb = rustls_conn(
+        gcm12,
+        v12,
+        &provider,
+        sip::aol(107),
+        "sip.aol.com",
+        None,
+        None,
+    );
     outcomes.push(write_sample(&out, "tls12-dsb", &[dsb], true));
 
     let v = |cipher, version, etm, tickets| Ossl {

@@ -44,15 +44,22 @@ fn analyze(file: &str, args: &[String]) -> Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{file}: JSON: {e}\n{}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{file}: JSON: {e}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 /// `--keylog samples/NAME.keylog`.
 fn keylog(name: &str) -> Vec<String> {
     vec![
         "--keylog".into(),
-        samples().join(format!("{name}.keylog")).display().to_string(),
+        samples()
+            .join(format!("{name}.keylog"))
+            .display()
+            .to_string(),
     ]
 }
 
@@ -92,7 +99,10 @@ fn expected(conns: u64, lost_messages: u64) -> BTreeMap<String, u64> {
         ("BYE", 1),
         ("200", 7),
     ];
-    let mut m: BTreeMap<String, u64> = per.iter().map(|(k, n)| (k.to_string(), n * conns)).collect();
+    let mut m: BTreeMap<String, u64> = per
+        .iter()
+        .map(|(k, n)| (k.to_string(), n * conns))
+        .collect();
     *m.get_mut("MESSAGE").expect("MESSAGE") -= lost_messages;
     m
 }
@@ -187,7 +197,10 @@ fn check_undecrypted(file: &str, args: &[String]) {
     assert!(!tls.is_empty(), "{file}: TLS flows are still listed");
     for f in tls {
         assert_eq!(f["tls"]["decrypted"], false, "{file}: decrypted");
-        let why = f["tls"]["failure"].as_str().unwrap_or("").to_ascii_lowercase();
+        let why = f["tls"]["failure"]
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         assert!(
             why.contains("no secret") || why.contains("key does not match"),
             "{file}: failure says why: {why:?}"

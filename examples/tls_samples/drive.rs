@@ -129,7 +129,11 @@ pub fn rustls_configs(
     (Arc::new(cc), Arc::new(sc), log)
 }
 
-fn pump_rustls(c: &mut rustls::ClientConnection, s: &mut rustls::ServerConnection, t: &mut Transcript) {
+fn pump_rustls(
+    c: &mut rustls::ClientConnection,
+    s: &mut rustls::ServerConnection,
+    t: &mut Transcript,
+) {
     loop {
         let mut moved = false;
         while c.wants_write() {
@@ -374,7 +378,11 @@ impl OsslPair {
             t.placed.push(Placed {
                 chunk: t.chunks.len(),
             });
-            let side = if *from_client { &mut self.c } else { &mut self.s };
+            let side = if *from_client {
+                &mut self.c
+            } else {
+                &mut self.s
+            };
             side.ssl_write(msg).expect("ssl_write");
             self.flush(t);
             self.read_all();

@@ -73,7 +73,13 @@ impl TcpConv {
     /// Sends `data` in MSS-sized segments, then a pure ACK from the peer.
     /// Segment number `drop` (0-based within this chunk), if any, is left out
     /// of the capture (the endpoints still received it: capture loss).
-    pub fn send(&mut self, from_client: bool, data: &[u8], drop: Option<usize>, out: &mut Vec<Frame>) {
+    pub fn send(
+        &mut self,
+        from_client: bool,
+        data: &[u8],
+        drop: Option<usize>,
+        out: &mut Vec<Frame>,
+    ) {
         for (i, seg) in data.chunks(MSS).enumerate() {
             let f = self.frame(from_client, TCP_ACK | TCP_PSH, seg);
             if drop != Some(i) {
@@ -196,8 +202,10 @@ impl<W: Write> PcapOut<W> {
 
     /// Appends one frame.
     pub fn frame(&mut self, ts_us: u64, data: &[u8]) -> io::Result<()> {
-        self.w.write_all(&((ts_us / 1_000_000) as u32).to_le_bytes())?;
-        self.w.write_all(&((ts_us % 1_000_000) as u32).to_le_bytes())?;
+        self.w
+            .write_all(&((ts_us / 1_000_000) as u32).to_le_bytes())?;
+        self.w
+            .write_all(&((ts_us % 1_000_000) as u32).to_le_bytes())?;
         self.w.write_all(&(data.len() as u32).to_le_bytes())?;
         self.w.write_all(&(data.len() as u32).to_le_bytes())?;
         self.w.write_all(data)
@@ -236,7 +244,11 @@ fn block(w: &mut impl Write, kind: u32, body: &[u8]) -> io::Result<()> {
 /// Writes frames to a pcapng file (one Ethernet interface, microseconds),
 /// with an optional NSS key log embedded as a Decryption Secrets Block
 /// before the first packet.
-pub fn write_pcapng(path: &std::path::Path, frames: &[Frame], keylog: Option<&[u8]>) -> io::Result<()> {
+pub fn write_pcapng(
+    path: &std::path::Path,
+    frames: &[Frame],
+    keylog: Option<&[u8]>,
+) -> io::Result<()> {
     let mut w = io::BufWriter::new(std::fs::File::create(path)?);
     // Section Header Block.
     let mut shb = Vec::new();

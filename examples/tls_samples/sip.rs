@@ -90,7 +90,14 @@ impl Ctx<'_> {
 
     /// Headers shared by requests and responses, `edge_originated` saying
     /// who sent the request of this transaction.
-    fn common(&self, edge_originated: bool, cseq: u32, method: &str, branch: &str, to_tag: bool) -> String {
+    fn common(
+        &self,
+        edge_originated: bool,
+        cseq: u32,
+        method: &str,
+        branch: &str,
+        to_tag: bool,
+    ) -> String {
         let mut h = String::new();
         let (from_uri, from_tag, to_uri, to_tag_v) = if edge_originated {
             (
@@ -166,9 +173,26 @@ impl Ctx<'_> {
         h
     }
 
-    fn request(&self, edge: bool, method: &str, cseq: u32, ctype: &str, body: &str, to_tag: bool) -> Step {
-        let target = if edge { self.remote_uri() } else { self.edge_uri() };
-        let branch = format!("z9hG4bK{}{}{}", self.p.seed, method.to_ascii_lowercase(), cseq);
+    fn request(
+        &self,
+        edge: bool,
+        method: &str,
+        cseq: u32,
+        ctype: &str,
+        body: &str,
+        to_tag: bool,
+    ) -> Step {
+        let target = if edge {
+            self.remote_uri()
+        } else {
+            self.edge_uri()
+        };
+        let branch = format!(
+            "z9hG4bK{}{}{}",
+            self.p.seed,
+            method.to_ascii_lowercase(),
+            cseq
+        );
         let mut m = format!("{method} {target} SIP/2.0\r\n");
         m.push_str(&self.common(edge, cseq, method, &branch, to_tag));
         m.push_str("Max-Forwards: 69\r\n");
@@ -196,7 +220,12 @@ impl Ctx<'_> {
         cseq: u32,
         body: (&str, &str),
     ) -> Step {
-        let branch = format!("z9hG4bK{}{}{}", self.p.seed, method.to_ascii_lowercase(), cseq);
+        let branch = format!(
+            "z9hG4bK{}{}{}",
+            self.p.seed,
+            method.to_ascii_lowercase(),
+            cseq
+        );
         let mut m = format!("SIP/2.0 {code} {reason}\r\n");
         m.push_str(&self.common(edge_originated, cseq, method, &branch, true));
         m.push_str(&self.lync_tail(!edge_originated));
@@ -223,7 +252,11 @@ fn sdp(ip: &str) -> String {
 pub fn federation_script(p: &Peer) -> Vec<Step> {
     let c = Ctx {
         p,
-        call_id: format!("{:08x}{}", p.seed.wrapping_mul(0x9e37_79b9), filler(p.seed, 12)),
+        call_id: format!(
+            "{:08x}{}",
+            p.seed.wrapping_mul(0x9e37_79b9),
+            filler(p.seed, 12)
+        ),
         conv: filler(p.seed ^ 3, 22),
         edge_tag: format!("{:06x}", p.seed.wrapping_mul(77) & 0xffffff),
         remote_tag: format!("{:06x}", p.seed.wrapping_mul(131) & 0xffffff),
@@ -241,8 +274,22 @@ pub fn federation_script(p: &Peer) -> Vec<Step> {
         c.remote_uri()
     );
     vec![
-        c.request(true, "INVITE", 1, "application/sdp", &sdp("203.0.113.10"), false),
-        c.response(true, 200, "OK", "INVITE", 1, ("application/sdp", &sdp(&c.pip()))),
+        c.request(
+            true,
+            "INVITE",
+            1,
+            "application/sdp",
+            &sdp("203.0.113.10"),
+            false,
+        ),
+        c.response(
+            true,
+            200,
+            "OK",
+            "INVITE",
+            1,
+            ("application/sdp", &sdp(&c.pip())),
+        ),
         c.request(true, "ACK", 1, "", "", true),
         c.request(true, "MESSAGE", 2, "text/html; charset=UTF-8", &html, true),
         c.response(true, 200, "OK", "MESSAGE", 2, ("", "")),
