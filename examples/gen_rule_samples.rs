@@ -319,12 +319,7 @@ fn write(dir: &Path, name: &str, start_us: u64, conns: &[Conn]) -> Vec<Vec<u64>>
                 let nonempty: Vec<(bool, Vec<u8>)> =
                     steps.iter().filter(|s| !s.1.is_empty()).cloned().collect();
                 let tr = if c.wire == Wire::Tls10 {
-                    openssl_tls10(
-                        &cert.der().to_vec(),
-                        &key.serialize_der(),
-                        &c.sni,
-                        &nonempty,
-                    )
+                    openssl_tls10(cert.der(), &key.serialize_der(), &c.sni, &nonempty)
                 } else {
                     let (cc, sc, log) = drive::rustls_configs(
                         rustls::crypto::ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,

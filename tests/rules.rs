@@ -175,6 +175,9 @@ mod via_tshark {
 
     use super::{dir, frames, manifest};
 
+    /// (rule, provider, frames, Call-ID) of one finding.
+    type Finding = (String, Option<String>, Vec<u64>, Option<String>);
+
     fn tshark(name: &str, extra: &[&str]) -> Option<String> {
         let d = dir();
         let pcap = d.join(format!("{name}.pcap"));
@@ -413,7 +416,7 @@ mod via_tshark {
         }
         for (name, exp) in manifest() {
             let o = analyze(&name).unwrap_or_else(|| panic!("{name}: tshark decode failed"));
-            let got: Vec<(String, Option<String>, Vec<u64>, Option<String>)> = o
+            let got: Vec<Finding> = o
                 .violations
                 .iter()
                 .map(|v| {
@@ -425,7 +428,7 @@ mod via_tshark {
                     )
                 })
                 .collect();
-            let want: Vec<(String, Option<String>, Vec<u64>, Option<String>)> = exp["violations"]
+            let want: Vec<Finding> = exp["violations"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -438,9 +441,7 @@ mod via_tshark {
                     )
                 })
                 .collect();
-            let ids = |v: &[(String, Option<String>, Vec<u64>, Option<String>)]| {
-                v.iter().map(|x| x.0.clone()).collect::<Vec<_>>()
-            };
+            let ids = |v: &[Finding]| v.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
             assert_eq!(ids(&got), ids(&want), "{name}: {:#?}", o.violations);
             for ((g, w), e) in got
                 .iter()
