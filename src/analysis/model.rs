@@ -58,7 +58,9 @@ pub struct ImSession {
     pub messages_out: u64,
     /// MESSAGEs provider → enterprise.
     pub messages_in: u64,
-    /// "completed", "rejected 486", "cancelled", "open" ...
+    /// "completed" (BYE), "rejected NNN" (4xx/6xx), "failed NNN" (3xx/408/5xx),
+    /// "cancelled", "open" (capture ended), "page-mode" (MESSAGEs outside a
+    /// dialog), "connection closed" (FIN/RST/idle with the dialog open).
     pub outcome: String,
     /// Typing notifications (INFO / MESSAGE im-iscomposing), counted apart.
     pub typing: u64,
@@ -99,7 +101,8 @@ pub struct PresenceSubscription {
     pub presentity: String,
     /// Provider name, if attributed.
     pub provider: Option<String>,
-    /// "active", "rejected 404", "terminated", "pending" ...
+    /// "pending", "active", "rejected NNN", "failed NNN" (a refresh failed),
+    /// "terminated", or one of these followed by " (connection closed)".
     pub outcome: String,
     /// NOTIFY + BENOTIFY count.
     pub notifications: u64,
