@@ -9,7 +9,11 @@ use fedscope::sip::{SipFramer, looks_like_sip, parse_message};
 use fedscope::time::Timestamp;
 use libfuzzer_sys::fuzz_target;
 
-fn frame_all(data: &[u8], sizes: &mut dyn FnMut(usize) -> usize, gap_at: Option<usize>) -> Vec<Vec<u8>> {
+fn frame_all(
+    data: &[u8],
+    sizes: &mut dyn FnMut(usize) -> usize,
+    gap_at: Option<usize>,
+) -> Vec<Vec<u8>> {
     let mut f = SipFramer::new();
     let mut out = Vec::new();
     let mut pos = 0;
@@ -19,12 +23,17 @@ fn frame_all(data: &[u8], sizes: &mut dyn FnMut(usize) -> usize, gap_at: Option<
         if gap_at == Some(i as usize) {
             f.gap();
         }
-        let meta = SegmentMeta { frame: i + 1, ts: Timestamp(i as i64) };
+        let meta = SegmentMeta {
+            frame: i + 1,
+            ts: Timestamp(i as i64),
+        };
         f.push(&data[pos..pos + n], meta, &mut |m| {
             assert!(m.first.frame <= m.last.frame);
             out.push(m.bytes.to_vec())
         });
-        assert!(f.pending() <= fedscope::sip::MAX_BODY_BYTES + fedscope::sip::MAX_HEADER_BYTES + 1024);
+        assert!(
+            f.pending() <= fedscope::sip::MAX_BODY_BYTES + fedscope::sip::MAX_HEADER_BYTES + 1024
+        );
         pos += n;
         i += 1;
     }
@@ -43,7 +52,9 @@ fn bodies(ct: &str, body: &[u8]) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let _ = looks_like_sip(rest);
     let whole = frame_all(rest, &mut |_| usize::MAX, None);
     let chunked = match mode % 4 {
@@ -52,7 +63,11 @@ fuzz_target!(|data: &[u8]| {
         2 => frame_all(rest, &mut |p| usize::from(rest[p]) % 64 + 1, None),
         _ => {
             // With a gap: only no-panic matters.
-            let _ = frame_all(rest, &mut |p| usize::from(rest[p]) % 200 + 1, Some(usize::from(mode / 4) % 8));
+            let _ = frame_all(
+                rest,
+                &mut |p| usize::from(rest[p]) % 200 + 1,
+                Some(usize::from(mode / 4) % 8),
+            );
             whole.clone()
         }
     };

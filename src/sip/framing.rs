@@ -145,7 +145,7 @@ impl Core {
         if ka > 0 {
             for &b in &s[..ka] {
                 if b == b'\n' {
-                    if self.run_lf % 2 == 0 {
+                    if self.run_lf.is_multiple_of(2) {
                         self.stats.keepalives += 1;
                     }
                     self.run_lf += 1;

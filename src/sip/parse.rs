@@ -201,11 +201,7 @@ fn fill_typed(msg: &mut SipMessage, name: &[u8], value: &str, content_length: &m
             _ => {}
         },
         _ if n.eq_ignore_ascii_case(b"call-id") => set_once(&mut msg.call_id, || value.to_string()),
-        _ if n.eq_ignore_ascii_case(b"cseq") => {
-            if msg.cseq.is_none() {
-                msg.cseq = parse_cseq(value);
-            }
-        }
+        _ if n.eq_ignore_ascii_case(b"cseq") && msg.cseq.is_none() => msg.cseq = parse_cseq(value),
         _ if n.eq_ignore_ascii_case(b"from") => set_once(&mut msg.from, || parse_name_addr(value)),
         _ if n.eq_ignore_ascii_case(b"to") => set_once(&mut msg.to, || parse_name_addr(value)),
         _ if n.eq_ignore_ascii_case(b"contact") => {

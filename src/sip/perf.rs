@@ -72,7 +72,8 @@ fn framing_and_parse_throughput() {
     }
     let avg = msgs.iter().map(Vec::len).sum::<usize>() / msgs.len();
     let iters = 100_000;
-    let cases: [(&str, fn(&[u8]) -> bool); 4] = [
+    type Case = (&'static str, fn(&[u8]) -> bool);
+    let cases: [Case; 4] = [
         ("tolerant scanner alone", |b| parse_tolerant(b).is_ok()),
         ("rsip alone", rsip_accepts),
         ("parse_message (default: rsip on unusual only)", |b| {

@@ -88,11 +88,7 @@ fn parse_xml(body: &[u8]) -> Option<PresenceState> {
     let mut aggregate_seen = false;
     let mut in_aggregate = false;
     let mut saw_element = false;
-    loop {
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
-            Err(_) => break,
-        };
+    while let Ok(ev) = reader.read_event() {
         match ev {
             Event::Start(e) => {
                 saw_element = true;
