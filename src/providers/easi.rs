@@ -22,7 +22,8 @@ fn split_easi(addr: &str) -> Option<(&str, &str)> {
     }
     let local = local.strip_suffix(')')?;
     let (user, domain) = local.split_once('(')?;
-    (!user.is_empty() && domain.contains('.') && !domain.contains(['(', ')', '@'])).then_some((user, domain))
+    (!user.is_empty() && domain.contains('.') && !domain.contains(['(', ')', '@']))
+        .then_some((user, domain))
 }
 
 #[cfg(test)]

@@ -100,7 +100,8 @@ struct RetireSpec {
 
 /// Applies TOML `text` to `table`; on error the table is left unchanged.
 pub(super) fn apply(table: &mut ProviderTable, text: &str) -> Result<(), String> {
-    let spec: FileSpec = toml::from_str(text).map_err(|e| format!("not a valid providers file: {e}"))?;
+    let spec: FileSpec =
+        toml::from_str(text).map_err(|e| format!("not a valid providers file: {e}"))?;
     let mut next = table.clone();
     for p in spec.provider {
         apply_one(&mut next, p)?;
@@ -133,7 +134,11 @@ fn apply_one(table: &mut ProviderTable, spec: ProviderSpec) -> Result<(), String
                 table.providers.remove(i);
                 return Ok(());
             }
-            None => return Err(format!("provider {name:?}: remove = true but no such provider")),
+            None => {
+                return Err(format!(
+                    "provider {name:?}: remove = true but no such provider"
+                ));
+            }
         }
     }
     let ranges = spec

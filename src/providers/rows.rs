@@ -30,7 +30,11 @@ impl ProviderTable {
                     .domains
                     .iter()
                     .map(|d| match d.retired {
-                        Some(at) => format!("{} (retired {})", d.name, at.rfc3339().get(..10).unwrap_or("")),
+                        Some(at) => format!(
+                            "{} (retired {})",
+                            d.name,
+                            at.rfc3339().get(..10).unwrap_or("")
+                        ),
                         None => d.name.clone(),
                     })
                     .collect(),

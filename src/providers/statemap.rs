@@ -35,7 +35,11 @@ pub struct StateMapEntry {
 }
 
 /// The displayed state for `sent` under `map` (unchanged when no entry applies).
-pub(super) fn displayed<'a>(map: &'a [StateMapEntry], dir: StateDirection, sent: &'a str) -> &'a str {
+pub(super) fn displayed<'a>(
+    map: &'a [StateMapEntry],
+    dir: StateDirection,
+    sent: &'a str,
+) -> &'a str {
     map.iter()
         .find(|e| e.direction == dir && e.sent.eq_ignore_ascii_case(sent))
         .map(|e| e.shown.as_str())

@@ -112,6 +112,8 @@ impl ProviderTable {
 
     /// The provider called `name` (case-insensitive).
     pub fn by_name(&self, name: &str) -> Option<&Provider> {
-        self.providers.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        self.providers
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 }

@@ -112,7 +112,10 @@ fn ranges_match_kb() {
     );
     assert_eq!(names("AOL"), ["64.12.0.0/16", "205.188.0.0/16"]);
     assert_eq!(names("Yahoo").len(), 10);
-    let at = |s: &str| t.by_addr(s.parse::<IpAddr>().unwrap()).map(|p| p.name.as_str());
+    let at = |s: &str| {
+        t.by_addr(s.parse::<IpAddr>().unwrap())
+            .map(|p| p.name.as_str())
+    };
     assert_eq!(at("134.170.96.63"), Some("MSN"));
     assert_eq!(at("134.170.96.64"), None);
     assert_eq!(at("157.56.187.200"), Some("MSN"));
@@ -122,7 +125,12 @@ fn ranges_match_kb() {
     for y in ["76.13.22.8", "76.13.22.12", "98.136.47.11", "98.136.47.17"] {
         assert_eq!(at(y), Some("Yahoo"), "{y}");
     }
-    for n in ["76.13.22.13", "98.136.47.12", "98.136.47.16", "203.0.113.10"] {
+    for n in [
+        "76.13.22.13",
+        "98.136.47.12",
+        "98.136.47.16",
+        "203.0.113.10",
+    ] {
         assert_eq!(at(n), None, "{n}");
     }
 }
@@ -139,7 +147,10 @@ fn state_map_builtin() {
     for p in ["AOL", "Yahoo"] {
         let p = t.by_name(p).unwrap();
         assert_eq!(p.displayed(StateDirection::Out, "in a meeting"), "Online");
-        assert_eq!(p.displayed(StateDirection::Out, "Be Right Back"), "Be Right Back");
+        assert_eq!(
+            p.displayed(StateDirection::Out, "Be Right Back"),
+            "Be Right Back"
+        );
     }
 }
 
@@ -170,7 +181,10 @@ state_map = [{ direction = "out", sent = "In a meeting", shown = "Busy" }]
 "#,
     )
     .unwrap();
-    let at = |s: &str| t.by_addr(s.parse::<IpAddr>().unwrap()).map(|p| p.name.clone());
+    let at = |s: &str| {
+        t.by_addr(s.parse::<IpAddr>().unwrap())
+            .map(|p| p.name.clone())
+    };
     assert_eq!(at("134.170.96.1"), None);
     assert_eq!(at("65.54.227.9").as_deref(), Some("MSN"));
     assert_eq!(at("198.51.100.9").as_deref(), Some("Fabrikam"));
@@ -204,7 +218,10 @@ fn bad_toml_is_a_clear_error() {
     let e = t
         .apply_str("[[provider]]\nname = \"X\"\nranges = [\"300.1.1.0/24\"]\n")
         .unwrap_err();
-    assert!(e.contains("\"300.1.1.0/24\" is not an address range"), "{e}");
+    assert!(
+        e.contains("\"300.1.1.0/24\" is not an address range"),
+        "{e}"
+    );
     let e = t.apply_str("[[provider]]\nnmae = \"X\"\n").unwrap_err();
     assert!(e.contains("unknown field"), "{e}");
     let e = t
@@ -221,7 +238,10 @@ fn bad_toml_is_a_clear_error() {
     let path = dir.path().join("p.toml");
     std::fs::write(&path, "[[provider]]\nname = \"\"\n").unwrap();
     let err = t.apply_file(&path).unwrap_err().to_string();
-    assert!(err.contains("p.toml") && err.contains("empty name"), "{err}");
+    assert!(
+        err.contains("p.toml") && err.contains("empty name"),
+        "{err}"
+    );
 }
 
 #[test]
