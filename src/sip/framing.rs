@@ -427,6 +427,10 @@ impl SipFramer {
         self.buf.clear();
         self.metas.clear();
         self.need_total = None;
+        // Give back the room a large body needed.
+        if self.buf.capacity() > 4 * MAX_HEADER_BYTES {
+            self.buf = Vec::new();
+        }
     }
 
     /// Bytes were lost: drop any partial message and resynchronise on the next start line.

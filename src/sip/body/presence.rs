@@ -317,6 +317,14 @@ mod tests {
     }
 
     #[test]
+    fn category_publish() {
+        let doc = br#"<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="sip:alice@contoso.com"><publication categoryName="state" instance="1" container="3" version="1" expireType="user"><state xmlns="http://schemas.microsoft.com/2006/09/sip/state" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" manual="true" xsi:type="userState"><availability>9500</availability></state></publication></publications></publish>"#;
+        let st = parse_presence("application/msrtc-category-publish+xml", doc).unwrap();
+        assert_eq!(st.availability, Some(9500));
+        assert_eq!(st.state.as_deref(), Some("Do Not Disturb"));
+    }
+
+    #[test]
     fn no_entity_expansion_and_junk() {
         let doc = br#"<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "BOOM">]><presence><tuple><note>&x;&x;</note></tuple></presence>"#;
         let st = parse_presence("application/pidf+xml", doc).unwrap();
