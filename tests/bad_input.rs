@@ -90,7 +90,10 @@ const OPTIONS: &[u8] = b"OPTIONS sip:bob@hotmail.com SIP/2.0\r\nVia: SIP/2.0/UDP
 /// A one-frame capture with a valid SIP OPTIONS over UDP.
 fn good_capture(dir: &Path) -> PathBuf {
     let mut bytes = pcap_header();
-    bytes.extend(record(&eth_ipv4_udp(OPTIONS), eth_ipv4_udp(OPTIONS).len() as u32));
+    bytes.extend(record(
+        &eth_ipv4_udp(OPTIONS),
+        eth_ipv4_udp(OPTIONS).len() as u32,
+    ));
     write(dir, "good.pcap", &bytes)
 }
 
@@ -119,13 +122,21 @@ fn analyze(paths: &[&Path]) -> (i32, Value, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report even for bad input");
-    (code, json, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        code,
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn errors_of(json: &Value, idx: usize) -> Vec<String> {
     json["captures"][idx]["errors"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

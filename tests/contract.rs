@@ -77,7 +77,10 @@ fn json_report_has_every_contract_name() {
         );
         assert!(["tls", "tcp", "udp"].contains(&f["transport"].as_str().unwrap_or("")));
     }
-    has_all(&j["sip"], &["messages", "requests", "responses", "unparsed"]);
+    has_all(
+        &j["sip"],
+        &["messages", "requests", "responses", "unparsed"],
+    );
     for (code, _) in j["sip"]["responses"].as_object().expect("responses") {
         assert!(
             code.parse::<u16>().is_ok(),
@@ -119,7 +122,8 @@ fn json_report_has_every_contract_name() {
         has_all(
             v,
             &[
-                "rule", "severity", "provider", "capture", "flow", "call_id", "frames", "time", "message",
+                "rule", "severity", "provider", "capture", "flow", "call_id", "frames", "time",
+                "message",
             ],
         );
     }
@@ -134,10 +138,21 @@ fn ndjson_events_are_typed_and_in_capture_time_order() {
         .map(|l| serde_json::from_str(l).expect("one JSON per line"))
         .collect();
     assert!(events.len() > 2);
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().expect("type")).collect();
+    let types: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
     for t in &types {
         assert!(
-            ["flow", "sip", "im_session", "presence", "violation", "summary"].contains(t),
+            [
+                "flow",
+                "sip",
+                "im_session",
+                "presence",
+                "violation",
+                "summary"
+            ]
+            .contains(t),
             "{t}"
         );
     }
@@ -151,7 +166,11 @@ fn ndjson_events_are_typed_and_in_capture_time_order() {
     );
     let times: Vec<&str> = events
         .iter()
-        .filter_map(|e| e.get("time").or_else(|| e.get("start")).and_then(Value::as_str))
+        .filter_map(|e| {
+            e.get("time")
+                .or_else(|| e.get("start"))
+                .and_then(Value::as_str)
+        })
         .collect();
     let mut sorted = times.clone();
     sorted.sort();
@@ -163,10 +182,13 @@ fn output_file_and_exit_codes() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("report.json");
     let p = path.to_str().expect("utf-8 path");
-    let (code, out, _) = fedscope(&["analyze", SAMPLE, "--format", "json", "--output", p, "--quiet"]);
+    let (code, out, _) = fedscope(&[
+        "analyze", SAMPLE, "--format", "json", "--output", p, "--quiet",
+    ]);
     assert_eq!(code, 0);
     assert!(out.is_empty(), "report goes to the file, not stdout");
-    let j: Value = serde_json::from_slice(&std::fs::read(&path).expect("report file")).expect("json");
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("report file")).expect("json");
     assert_eq!(j["schema"], "fedscope/1");
     // Usage errors exit 2.
     assert_eq!(fedscope(&["analyze"]).0, 2);

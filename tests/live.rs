@@ -134,7 +134,8 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
     std::thread::sleep(Duration::from_millis(2000));
 
     // A real TLS 1.2 server (the "provider") and client (the "Edge").
-    let ck = rcgen::generate_simple_self_signed(vec!["sip.testim.example".to_string()]).expect("cert");
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["sip.testim.example".to_string()]).expect("cert");
     let cert: CertificateDer<'static> = ck.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     let log = Arc::new(FileKeyLog(Mutex::new(

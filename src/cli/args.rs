@@ -70,7 +70,11 @@ pub struct CommonArgs {
     #[arg(long = "fail-on", value_name = "SEVERITY", value_parser = ["info", "warning", "error"])]
     pub fail_on: Option<String>,
     /// Minutes of provider silence after which enterprise MESSAGEs raise PIC-CLOSED-SESSION.
-    #[arg(long = "closed-session-minutes", value_name = "N", default_value_t = 10)]
+    #[arg(
+        long = "closed-session-minutes",
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub closed_session_minutes: u64,
     /// Print per-stage time and throughput on standard error.
     #[arg(long)]

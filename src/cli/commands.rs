@@ -46,7 +46,9 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
 pub(crate) fn load_providers(path: Option<&PathBuf>) -> Result<ProviderTable, CliError> {
     let mut table = ProviderTable::builtin();
     if let Some(p) = path {
-        table.apply_file(p).map_err(|e| CliError::Usage(e.to_string()))?;
+        table
+            .apply_file(p)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
     }
     Ok(table)
 }
@@ -78,8 +80,12 @@ fn read_ca_bundle(path: &PathBuf) -> Result<Vec<Vec<u8>>, CliError> {
         .map_err(|e| CliError::Usage(format!("{}: cannot read CA bundle: {e}", path.display())))?;
     let mut out = Vec::new();
     for cert in iter {
-        let cert = cert
-            .map_err(|e| CliError::Usage(format!("{}: bad certificate in CA bundle: {e}", path.display())))?;
+        let cert = cert.map_err(|e| {
+            CliError::Usage(format!(
+                "{}: bad certificate in CA bundle: {e}",
+                path.display()
+            ))
+        })?;
         out.push(cert.as_ref().to_vec());
     }
     if out.is_empty() {

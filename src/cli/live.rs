@@ -34,7 +34,12 @@ pub fn run(args: LiveArgs) -> Result<i32, CliError> {
         .common
         .keylog
         .iter()
-        .map(|p| (p.clone(), std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)))
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            )
+        })
         .collect();
     let opts = LiveOptions {
         interface: args.interface.clone(),
@@ -52,9 +57,10 @@ pub fn run(args: LiveArgs) -> Result<i32, CliError> {
     let mut src = LiveSource::open(&opts, stop).map_err(|e| CliError::Usage(e.to_string()))?;
 
     let out: Arc<Mutex<Box<dyn Write + Send>>> = Arc::new(Mutex::new(match &args.common.output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?)
-        }
+        Some(p) => Box::new(
+            std::fs::File::create(p)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", p.display())))?,
+        ),
         None => Box::new(std::io::stdout()),
     }));
     let ndjson = args.common.format == Format::Ndjson;
@@ -149,7 +155,11 @@ fn human_line(ev: crate::engine::LiveEvent<'_>) -> String {
                 .as_ref()
                 .map(|t| format!(
                     ", TLS {} {}",
-                    if t.decrypted { "decrypted" } else { "not decrypted" },
+                    if t.decrypted {
+                        "decrypted"
+                    } else {
+                        "not decrypted"
+                    },
                     t.failure.as_deref().unwrap_or("")
                 ))
                 .unwrap_or_default()

@@ -197,7 +197,10 @@ fn event_record(
         call_id: msg.call_id.clone(),
         from: msg.from.as_ref().map(|a| a.address()),
         to: msg.to.as_ref().map(|a| a.address()),
-        cseq: msg.cseq.as_ref().map(|(n, m)| format!("{n} {}", m.as_str())),
+        cseq: msg
+            .cseq
+            .as_ref()
+            .map(|(n, m)| format!("{n} {}", m.as_str())),
         content_type: msg.content_type.clone(),
         body_length: msg.body.len(),
     }
@@ -322,7 +325,9 @@ impl<'a> App<'a> {
             self.udp.insert(key, st);
             self.udp_flows += 1;
         }
-        let Some(st) = self.udp.get_mut(&key) else { return };
+        let Some(st) = self.udp.get_mut(&key) else {
+            return;
+        };
         let dir = if src == key.0 {
             Direction::ToServer
         } else {
@@ -355,7 +360,12 @@ impl<'a> App<'a> {
         }
     }
 
-    fn record(&self, st: FlowState, tls: Option<crate::tls::TlsStatus>, reason: CloseReason) -> FlowRecord {
+    fn record(
+        &self,
+        st: FlowState,
+        tls: Option<crate::tls::TlsStatus>,
+        reason: CloseReason,
+    ) -> FlowRecord {
         let by_addr = self
             .providers
             .by_addr(st.ctx.server.ip())
@@ -391,7 +401,12 @@ impl<'a> App<'a> {
 
 impl StreamSink for App<'_> {
     fn flow_opened(&mut self, info: &FlowInfo) {
-        let ctx = self.new_ctx(info.client, info.server, info.first.frame, TransportKind::Tcp);
+        let ctx = self.new_ctx(
+            info.client,
+            info.server,
+            info.first.frame,
+            TransportKind::Tcp,
+        );
         let st = FlowState::new(ctx, info.first);
         self.msgs
             .emitter
@@ -438,7 +453,8 @@ impl StreamSink for App<'_> {
                 });
             }
             Mode::Plain | Mode::Unknown => {
-                framers[dir.index()].push(data, meta, &mut |raw| msgs.message(ctx, dir, raw, counters));
+                framers[dir.index()]
+                    .push(data, meta, &mut |raw| msgs.message(ctx, dir, raw, counters));
             }
         }
     }

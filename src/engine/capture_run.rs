@@ -41,7 +41,9 @@ pub(crate) trait Dispatch {
 /// `threads` > 1 shards the capture's flows over that many workers.
 pub fn analyze_capture(path: &Path, cfg: &EngineConfig, threads: usize) -> CaptureResult {
     match capture::open(path) {
-        Ok(mut src) if threads > 1 => super::sharded::analyze_sharded(path, src.as_mut(), cfg, threads),
+        Ok(mut src) if threads > 1 => {
+            super::sharded::analyze_sharded(path, src.as_mut(), cfg, threads)
+        }
         Ok(mut src) => analyze_source(path, src.as_mut(), cfg),
         Err(e) => {
             let summary = CaptureSummary {
@@ -226,8 +228,10 @@ pub(crate) fn read_capture(
             published = now;
         }
     }
-    cfg.progress
-        .fetch_add(src.bytes_read().saturating_sub(published), Ordering::Relaxed);
+    cfg.progress.fetch_add(
+        src.bytes_read().saturating_sub(published),
+        Ordering::Relaxed,
+    );
     if summary.decode_errors as usize > MAX_DECODE_ERRORS_LISTED {
         summary.errors.push(format!(
             "{name}: {} more frames with corrupt headers not listed",

@@ -3,7 +3,14 @@
 use std::path::{Path, PathBuf};
 
 /// File endings treated as captures when a directory is searched.
-const CAPTURE_ENDINGS: &[&str] = &[".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz"];
+const CAPTURE_ENDINGS: &[&str] = &[
+    ".pcap",
+    ".pcapng",
+    ".cap",
+    ".pcap.gz",
+    ".pcapng.gz",
+    ".cap.gz",
+];
 
 /// Expands directories recursively (captures only, sorted); files are kept as given.
 /// Paths that do not exist are returned in the error list with the reason.

@@ -29,7 +29,8 @@ impl KeyMaterial {
         match std::fs::read(path) {
             Ok(text) => {
                 let origin = path.display().to_string();
-                self.store.add_keylog_text(&text, KeySource::Keylog, &origin);
+                self.store
+                    .add_keylog_text(&text, KeySource::Keylog, &origin);
                 self.keylogs.push((origin, text));
             }
             Err(e) => self

@@ -14,7 +14,9 @@ mod sharded;
 pub use capture_run::{analyze_capture, analyze_source};
 pub use discover::expand_paths;
 pub use keys::KeyMaterial;
-pub use result::{CaptureResult, CaptureSummary, FlowRecord, SipCounts, SipEventRecord, StageStats};
+pub use result::{
+    CaptureResult, CaptureSummary, FlowRecord, SipCounts, SipEventRecord, StageStats,
+};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,7 +88,9 @@ const SHARD_MIN_BYTES: u64 = 32 << 20;
 /// also sharded by flow so every core works. `threads` 0 means all cores.
 pub fn analyze_files(files: &[PathBuf], cfg: &EngineConfig, threads: usize) -> Report {
     let cores = if threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         threads
     };

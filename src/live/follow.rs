@@ -67,7 +67,10 @@ mod tests {
         std::fs::write(&p, b"CLIENT_RANDOM aa bb\n").expect("write");
         let mut f = KeylogFollower::new(vec![p.clone()], vec![20]);
         assert_eq!(f.poll(), None);
-        let mut file = std::fs::OpenOptions::new().append(true).open(&p).expect("open");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .expect("open");
         file.write_all(b"CLIENT_RANDOM cc dd\nCLIENT_RAN")
             .expect("append");
         assert_eq!(f.poll().as_deref(), Some(&b"CLIENT_RANDOM cc dd\n"[..]));

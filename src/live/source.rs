@@ -69,7 +69,12 @@ impl LiveSource {
             .snaplen(262_144)
             .timeout(100)
             .open()
-            .map_err(|e| err(&path, format!("cannot open interface {}: {e}", opts.interface)))?;
+            .map_err(|e| {
+                err(
+                    &path,
+                    format!("cannot open interface {}: {e}", opts.interface),
+                )
+            })?;
         // Immediate mode makes libpcap ignore the read timeout, so poll non-blocking
         // and sleep briefly when idle: Ctrl-C and --duration are noticed within 5 ms.
         let mut cap = cap.setnonblock().map_err(|e| err(&path, e))?;

@@ -128,7 +128,9 @@ impl Report {
             }
         };
         for f in &self.flows {
-            let e = by.entry(key(&f.provider)).or_insert_with_key(|k| row(k.clone()));
+            let e = by
+                .entry(key(&f.provider))
+                .or_insert_with_key(|k| row(k.clone()));
             e.flows += 1;
             e.sip_messages += f.sip_messages;
             if let Some(t) = &f.tls {
@@ -137,17 +139,25 @@ impl Report {
             }
         }
         for s in &self.im_sessions {
-            let e = by.entry(key(&s.provider)).or_insert_with_key(|k| row(k.clone()));
+            let e = by
+                .entry(key(&s.provider))
+                .or_insert_with_key(|k| row(k.clone()));
             e.im_sessions += 1;
             e.messages += s.messages_in + s.messages_out;
         }
         for p in &self.presence {
-            let e = by.entry(key(&p.provider)).or_insert_with_key(|k| row(k.clone()));
+            let e = by
+                .entry(key(&p.provider))
+                .or_insert_with_key(|k| row(k.clone()));
             e.presence_subscriptions += 1;
         }
         for v in &self.violations {
-            let e = by.entry(key(&v.provider)).or_insert_with_key(|k| row(k.clone()));
-            *e.findings.entry(v.severity.as_str().to_string()).or_default() += 1;
+            let e = by
+                .entry(key(&v.provider))
+                .or_insert_with_key(|k| row(k.clone()));
+            *e.findings
+                .entry(v.severity.as_str().to_string())
+                .or_default() += 1;
         }
         let mut rows: Vec<ProviderSummary> = by.into_values().collect();
         rows.sort_by_key(|r| (r.provider == "(none)", r.provider.clone()));

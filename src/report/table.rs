@@ -33,7 +33,9 @@ pub fn new_table(header: &[&str]) -> Table {
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn short_time(t: &Option<crate::time::Timestamp>) -> String {
@@ -129,7 +131,11 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
                 } else {
                     "not decrypted".to_string()
                 };
-                let why = s.failure.as_ref().map(|f| format!(": {f}")).unwrap_or_default();
+                let why = s
+                    .failure
+                    .as_ref()
+                    .map(|f| format!(": {f}"))
+                    .unwrap_or_default();
                 format!("{what}\n{state}{why}")
             }
         };
