@@ -2,6 +2,7 @@
 //! sources (NSS key logs, pcapng DSBs, RSA private keys), key derivation,
 //! record decryption with integrity checks, and resynchronisation after gaps.
 
+pub mod crypto;
 mod keys;
 mod session;
 
