@@ -275,6 +275,7 @@ impl<'p> Analyzer<'p> {
             CloseReason::Rst => Some("RST"),
             CloseReason::Idle => Some("idle"),
             CloseReason::EndOfCapture => None,
+            CloseReason::Reused => Some("port reuse"),
         };
         if let (Some(reason), Some(p)) = (
             reason_s,

@@ -392,6 +392,7 @@ impl<'a> App<'a> {
                 CloseReason::Rst => "rst",
                 CloseReason::Idle => "idle",
                 CloseReason::EndOfCapture => "end-of-capture",
+                CloseReason::Reused => "port-reuse",
             }
             .to_string(),
             notes: st.notes,

@@ -25,6 +25,14 @@ impl Direction {
             Direction::ToClient => 1,
         }
     }
+
+    /// The other direction.
+    pub fn opposite(self) -> Direction {
+        match self {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        }
+    }
 }
 
 /// Where and when a piece of data was captured.
@@ -62,6 +70,8 @@ pub enum CloseReason {
     Idle,
     /// The capture ended with the flow open.
     EndOfCapture,
+    /// A new connection (SYN with a new sequence number) reused the same addresses and ports.
+    Reused,
 }
 
 /// Receives reassembled streams. Implemented by the engine.
