@@ -16,6 +16,5 @@ pub mod providers;
 pub mod reassembly;
 pub mod report;
 pub mod sip;
-pub mod synth;
 pub mod time;
 pub mod tls;

@@ -211,6 +211,20 @@ impl ResponseTimes {
         self.sum_ms += ms;
         self.mean_ms = self.sum_ms / self.count as f64;
     }
+
+    /// Adds another capture's statistics of the same method.
+    pub fn merge(&mut self, o: &ResponseTimes) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 || o.min_ms < self.min_ms {
+            self.min_ms = o.min_ms;
+        }
+        self.max_ms = self.max_ms.max(o.max_ms);
+        self.count += o.count;
+        self.sum_ms += o.sum_ms;
+        self.mean_ms = self.sum_ms / self.count as f64;
+    }
 }
 
 /// SIP transaction counters (RFC 3261 transactions keyed by Call-ID, CSeq and Via branch).
@@ -226,4 +240,17 @@ pub struct TransactionStats {
     pub unmatched_responses: u64,
     /// Request-to-final-response times by method.
     pub response_ms: std::collections::BTreeMap<String, ResponseTimes>,
+}
+
+impl TransactionStats {
+    /// Adds another capture's counters.
+    pub fn merge(&mut self, o: &TransactionStats) {
+        self.transactions += o.transactions;
+        self.retransmissions += o.retransmissions;
+        self.unanswered += o.unanswered;
+        self.unmatched_responses += o.unmatched_responses;
+        for (m, t) in &o.response_ms {
+            self.response_ms.entry(m.clone()).or_default().merge(t);
+        }
+    }
 }

@@ -170,7 +170,7 @@ impl PcapngSource {
                     u32::from_le_bytes(b)
                 }
             };
-            let iface = (w(8) & 0xffff) as u32;
+            let iface = w(8) & 0xffff;
             let iface = if self.big_endian { w(8) >> 16 } else { iface };
             let ts = (u64::from(w(12)) << 32) | u64::from(w(16));
             let cap = (w(20) as usize).min(blen - 32);

@@ -126,10 +126,10 @@ pub(crate) fn render(r: &Report, c: &CommonArgs, out: &mut dyn Write) -> std::io
 
 /// The exit status for a finished report.
 pub(crate) fn exit_status(r: &Report, c: &CommonArgs) -> i32 {
-    if let Some(sev) = c.fail_on.as_deref().and_then(Severity::parse) {
-        if r.has_finding_at_least(sev) {
-            return EXIT_FINDINGS;
-        }
+    if let Some(sev) = c.fail_on.as_deref().and_then(Severity::parse)
+        && r.has_finding_at_least(sev)
+    {
+        return EXIT_FINDINGS;
     }
     if r.any_unreadable() {
         EXIT_UNREADABLE

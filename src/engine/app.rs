@@ -309,7 +309,7 @@ impl<'a> App<'a> {
             (src, dst)
         };
         let known = self.udp.contains_key(&key);
-        if !known && !looks_like_sip(payload) && !(sip_port(src.port()) || sip_port(dst.port())) {
+        if !(known || looks_like_sip(payload) || sip_port(src.port()) || sip_port(dst.port())) {
             return;
         }
         if payload.iter().all(|b| matches!(b, b'\r' | b'\n' | 0)) {

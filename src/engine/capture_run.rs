@@ -220,7 +220,7 @@ pub(crate) fn read_capture(
                 }
             }
         }
-        if summary.frames % HOUSEKEEPING_EVERY == 0 {
+        if summary.frames.is_multiple_of(HOUSEKEEPING_EVERY) {
             d.housekeeping(meta);
             let now = src.bytes_read();
             cfg.progress

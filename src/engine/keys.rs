@@ -40,9 +40,9 @@ impl KeyMaterial {
     }
 
     /// Loads an RSA private key; failures are recorded as errors.
-    pub fn add_rsa_key(&mut self, path: &PathBuf) {
+    pub fn add_rsa_key(&mut self, path: &std::path::Path) {
         match self.store.load_rsa_pem(path) {
-            Ok(()) => self.rsa_keys.push(path.clone()),
+            Ok(()) => self.rsa_keys.push(path.to_path_buf()),
             Err(e) => self
                 .errors
                 .push(format!("{}: cannot load RSA key: {e}", path.display())),

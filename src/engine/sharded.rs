@@ -125,7 +125,7 @@ impl Dispatch for Sharder {
         }
         self.frames += 1;
         self.last = meta;
-        if self.frames % TICK_EVERY == 0 {
+        if self.frames.is_multiple_of(TICK_EVERY) {
             let f = meta.frame;
             self.broadcast(|| ToWorker::Tick(f));
         }

@@ -307,13 +307,14 @@ impl TcpReassembler {
         }
 
         // Port reuse: a client SYN with a new sequence number on a live connection.
-        if f.syn && !f.ack {
-            if let Some(flow) = self.flows.get(&k) {
-                let h = &flow.halves[flow.direction(src).index()];
-                if h.base.is_some_and(|b| b != data_seq) {
-                    self.close(k, CloseReason::Reused, meta, sink);
-                    self.closed.remove(&k);
-                }
+        if f.syn
+            && !f.ack
+            && let Some(flow) = self.flows.get(&k)
+        {
+            let h = &flow.halves[flow.direction(src).index()];
+            if h.base.is_some_and(|b| b != data_seq) {
+                self.close(k, CloseReason::Reused, meta, sink);
+                self.closed.remove(&k);
             }
         }
 
@@ -378,15 +379,17 @@ impl TcpReassembler {
             if f.fin && h.fin_at.is_none() {
                 h.fin_at = h.offset(data_seq).map(|o| o + payload.len() as u64);
             }
-            if f.ack && !f.rst {
-                if let Some(a) = other.offset(seg.ack) {
-                    other.acked = Some(other.acked.map_or(a, |x| x.max(a)));
-                    // The peer has what the capture is missing: stop waiting for it.
-                    if let Some(first) = other.first_buffered() {
-                        if first <= a && a - other.next <= MAX_ACK_GAP {
-                            cx.gap_to(id, dir.opposite(), other, first, meta);
-                        }
-                    }
+            if f.ack
+                && !f.rst
+                && let Some(a) = other.offset(seg.ack)
+            {
+                other.acked = Some(other.acked.map_or(a, |x| x.max(a)));
+                // The peer has what the capture is missing: stop waiting for it.
+                if let Some(first) = other.first_buffered()
+                    && first <= a
+                    && a - other.next <= MAX_ACK_GAP
+                {
+                    cx.gap_to(id, dir.opposite(), other, first, meta);
                 }
             }
         }

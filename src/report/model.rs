@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::{ImSession, PresenceSubscription, Severity, StandingNote, Violation};
+use crate::analysis::{
+    ImSession, PresenceSubscription, Severity, StandingNote, TransactionStats, Violation,
+};
 use crate::engine::{
     CaptureResult, CaptureSummary, FlowRecord, KeyMaterial, SipCounts, SipEventRecord, StageStats,
 };
@@ -59,6 +61,8 @@ pub struct Report {
     pub presence: Vec<PresenceSubscription>,
     /// Findings.
     pub violations: Vec<Violation>,
+    /// SIP transactions: counts, retransmissions recognised, response times by method.
+    pub transactions: TransactionStats,
     /// Standing notes for restrictions not visible on the wire.
     pub notes: Vec<StandingNote>,
     /// Per-provider summary.
@@ -92,6 +96,7 @@ impl Report {
             r.im_sessions.extend(c.analysis.im_sessions);
             r.presence.extend(c.analysis.presence);
             r.violations.extend(c.analysis.violations);
+            r.transactions.merge(&c.analysis.transactions);
             for n in c.analysis.notes {
                 if !r
                     .notes
@@ -103,7 +108,7 @@ impl Report {
             }
             r.sip_events.extend(c.sip_events);
         }
-        r.sip_events.sort_by(|a, b| a.time.cmp(&b.time));
+        r.sip_events.sort_by_key(|a| a.time);
         r.providers = r.provider_summary();
         r
     }

@@ -181,6 +181,25 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
     t.add_row(vec!["unparsed".to_string(), r.sip.unparsed.to_string()]);
     writeln!(out, "SIP messages\n{t}\n")?;
 
+    let tx = &r.transactions;
+    if tx.transactions > 0 {
+        let mut t = new_table(&["method", "answered", "min ms", "mean ms", "max ms"]);
+        for (m, rt) in &tx.response_ms {
+            t.add_row(vec![
+                m.clone(),
+                rt.count.to_string(),
+                format!("{:.1}", rt.min_ms),
+                format!("{:.1}", rt.mean_ms),
+                format!("{:.1}", rt.max_ms),
+            ]);
+        }
+        writeln!(
+            out,
+            "SIP transactions: {} ({} retransmissions recognised, {} unanswered, {} unmatched responses)\n{t}\n",
+            tx.transactions, tx.retransmissions, tx.unanswered, tx.unmatched_responses
+        )?;
+    }
+
     if !r.im_sessions.is_empty() {
         let mut t = new_table(&[
             "Call-ID", "local", "remote", "provider", "start", "out", "in", "typing", "outcome",

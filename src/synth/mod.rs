@@ -1,2 +1,0 @@
-//! Synthetic captures for samples, tests and benchmarks: pcap / pcapng
-//! writers, TCP/UDP packetisers with impairments, and Lync-style SIP.
