@@ -2,8 +2,17 @@
 //! sources (NSS key logs, pcapng DSBs, RSA private keys), key derivation,
 //! record decryption with integrity checks, and resynchronisation after gaps.
 
+mod cert;
 pub mod crypto;
+mod derive;
+mod half;
+mod handshake;
+mod keylog;
 mod keys;
+mod messages;
+mod record;
+mod resync;
+mod secret;
 mod session;
 
 pub use keys::{KeyLogStats, KeySource, KeyStore};
