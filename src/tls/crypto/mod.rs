@@ -10,6 +10,8 @@ mod tls13;
 
 pub use cipher::{RecordDecryptor, RecordError};
 pub use prf::{KeyBlock, extended_master_secret, key_block, master_secret, prf};
-pub use rsa::RsaPrivateKey;
+pub use rsa::{RsaPrivateKey, certificate_public_id};
 pub use suites::{BulkCipher, HashAlg, KeyExchange, MacAlg, Suite, Transcript, suite};
-pub use tls13::{hkdf_expand_label, next_traffic_secret, traffic_key_iv};
+pub use tls13::{
+    derive_secret, hkdf_expand_label, hkdf_extract, next_traffic_secret, traffic_key_iv,
+};
