@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -100,6 +101,8 @@ pub struct KeyStore {
     /// Bumped whenever a secret is added, so flows waiting for keys know to look again.
     generation: u64,
     sessions: Mutex<SessionCache>,
+    /// Sessions cached so far (part of the generation: a resumed flow waiting for its session looks again).
+    sessions_added: AtomicU64,
 }
 
 impl KeyStore {
@@ -197,6 +200,7 @@ impl KeyStore {
     /// Changes whenever secrets are added (flows still without keys look again).
     pub(crate) fn generation(&self) -> u64 {
         self.generation
+            .wrapping_add(self.sessions_added.load(Ordering::Relaxed))
     }
 
     /// What the key logs hold for a client random.
@@ -235,6 +239,7 @@ impl KeyStore {
         if !ticket.is_empty() {
             cache.by_ticket.insert(ticket.to_vec(), master.clone());
         }
+        self.sessions_added.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The master secret of a session resumed by ticket (preferred) or by id.

@@ -14,6 +14,8 @@ mod record;
 mod resync;
 mod secret;
 mod session;
+#[cfg(test)]
+mod tests;
 
 pub use keys::{KeyLogStats, KeySource, KeyStore};
 pub use session::{CertInfo, TlsFlow, TlsStatus};

@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use super::cert::cert_info;
-use super::crypto::{KeyExchange, RecordError, Suite, next_traffic_secret, suite};
+use super::crypto::{BulkCipher, KeyExchange, RecordError, Suite, next_traffic_secret, suite};
 use super::derive::{Params, decryptor13, decryptors12, master_from_premaster, prf_hash};
 use super::half::{Half, Phase13};
 use super::handshake::{
@@ -23,7 +23,7 @@ use super::messages::{
     ClientHello, ServerHello, certificates, client_hello, rsa_encrypted_premaster, server_hello,
     session_ticket, sslv2_client_hello, version_name,
 };
-use super::record::{CT_ALERT, CT_APPDATA, CT_CCS, CT_HANDSHAKE, HEADER_LEN, Header, Item};
+use super::record::{CT_ALERT, CT_APPDATA, CT_CCS, CT_HANDSHAKE, HEADER_LEN, Header, Item, header};
 use super::resync::{Filter, Resync, find_seq, next_candidate, window};
 use super::secret::Secret;
 use crate::reassembly::{Direction, SegmentMeta};
@@ -94,6 +94,8 @@ enum KeyProblem {
     Unsupported(String),
     /// A resumed session whose full handshake is not in the capture.
     ResumedUnknown,
+    /// Part of the handshake is missing, and the extended master secret needs all of it.
+    HandshakeIncomplete,
 }
 
 /// TLS state for one TCP connection.
@@ -138,10 +140,21 @@ pub struct TlsFlow {
     handshake_gap: bool,
     /// A direction could not be resynchronised (stream cipher).
     unrecoverable: bool,
+    /// The RSA private keys were tried on this connection's pre-master.
+    rsa_tried: bool,
 }
 
 /// Where decrypted data goes: `(direction, plaintext, frame)`; empty plaintext = discontinuity.
 type Out<'a> = dyn FnMut(Direction, &[u8], SegmentMeta) + 'a;
+
+/// "1 record <what>" / "N records <what>".
+fn records(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 record {what}")
+    } else {
+        format!("{n} records {what}")
+    }
+}
 
 fn direction(i: usize) -> Direction {
     if i == 0 {
@@ -260,8 +273,8 @@ impl TlsFlow {
                 why.push(self.problem_text(p));
             } else if self.integrity_failures_only() {
                 why.push(format!(
-                    "key does not match ({} records failed integrity checks)",
-                    st.integrity_failures
+                    "key does not match ({})",
+                    records(st.integrity_failures, "failed integrity checks")
                 ));
             } else if self.saw_client_hello && !self.saw_server_hello {
                 why.push("ServerHello not captured".into());
@@ -273,15 +286,13 @@ impl TlsFlow {
                 why.push("handshake not captured".into());
             }
         } else if st.integrity_failures > 0 {
-            why.push(format!(
-                "{} records failed integrity checks",
-                st.integrity_failures
-            ));
+            why.push(records(st.integrity_failures, "failed integrity checks"));
         }
         if self.lost_bytes > 0 {
             why.push(format!(
-                "{} bytes lost in gaps; {} records not decrypted",
-                self.lost_bytes, self.lost_records
+                "{} bytes lost in gaps; {}",
+                self.lost_bytes,
+                records(self.lost_records, "not decrypted")
             ));
         }
         if self.unrecoverable {
@@ -311,6 +322,9 @@ impl TlsFlow {
                 "RSA key does not match (the pre-master secret did not decrypt)".into()
             }
             KeyProblem::Unsupported(name) => format!("unsupported cipher suite {name}"),
+            KeyProblem::HandshakeIncomplete => {
+                "handshake partly lost in a capture gap; the extended master secret needs all of it".into()
+            }
             KeyProblem::ResumedUnknown => {
                 "no secret for this client random; the resumed session's full handshake is not in the capture".into()
             }
@@ -335,11 +349,7 @@ impl TlsFlow {
                     self.dirs[i].joiner.push(frag);
                     self.drain_handshake(i, keys);
                 }
-                CT_CCS => {
-                    if !self.tls13 {
-                        self.start_protection(i, keys);
-                    }
-                }
+                CT_CCS if !self.tls13 => self.start_protection(i, keys),
                 CT_APPDATA => {
                     // Application data before any ChangeCipherSpec: the handshake was not seen.
                     if !self.saw_server_hello {
@@ -368,6 +378,7 @@ impl TlsFlow {
             // Abbreviated handshake: the server accepted a ticket (or echoed the id).
             self.resumed = true;
             self.transcript_on = false;
+            self.looked_up = None;
         }
         self.refresh_keys(keys);
     }
@@ -620,6 +631,7 @@ impl TlsFlow {
             .chain(&self.client_certs)
             .cloned()
             .collect();
+        self.looked_up = None;
         let _ = keys;
     }
 
@@ -783,7 +795,7 @@ impl TlsFlow {
         {
             let ems = sh.ems;
             if ems && self.session_hash.is_none() {
-                self.problem = Some(KeyProblem::NoSecret);
+                self.problem = Some(KeyProblem::HandshakeIncomplete);
                 return;
             }
             let hash = self.session_hash.as_deref().filter(|_| ems);
@@ -792,7 +804,9 @@ impl TlsFlow {
                     secret: master_from_premaster(&p, pm.secret.bytes(), hash),
                     source: pm.source,
                 });
-            } else if keys.has_rsa_keys() {
+            } else if keys.has_rsa_keys() && !self.rsa_tried {
+                // RSA keys come from the command line only: one attempt is enough.
+                self.rsa_tried = true;
                 let leaf = self.server_certs.first();
                 let candidates: Vec<_> = keys
                     .rsa_keys()
@@ -818,7 +832,9 @@ impl TlsFlow {
             }
         }
         let Some(master) = found else {
-            self.problem = Some(self.no_secret_problem(keys));
+            if !self.rsa_tried {
+                self.problem = Some(self.no_secret_problem(keys));
+            }
             return;
         };
         let Some(m) = master.secret.as_master() else {
@@ -941,12 +957,19 @@ impl TlsFlow {
         if half.encrypted && half.dec.is_none() && !half.stuck {
             self.refresh_keys(keys);
         }
+        let implicit_iv = self.version <= 0x0301
+            && self.suite.is_some_and(|s| {
+                matches!(
+                    s.cipher,
+                    BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc | BulkCipher::TripleDesCbc
+                )
+            });
         let half = &mut self.dirs[i];
         let chained = || -> Confirm {
             // Without a decryptor: the next header must follow exactly.
             match buf.get(end..end + HEADER_LEN) {
                 None => Confirm::Wait,
-                Some(next) => match super::record::header(next) {
+                Some(next) => match header(next) {
                     Some(n) if n.version == h.version => Confirm::Framed,
                     _ => Confirm::No,
                 },
@@ -967,7 +990,14 @@ impl TlsFlow {
             }
             hints.push(n);
         }
-        if dec.resync_ok() {
+        if !implicit_iv {
+            if !dec.resync_ok() {
+                // A stream cipher: the keystream position is lost for good.
+                half.stuck = true;
+                half.dec = None;
+                self.unrecoverable = true;
+                return chained();
+            }
             return match find_seq(dec, &h, frag, first, win, &hints, &mut half.plain) {
                 Some((seq, ct)) => Confirm::Yes {
                     consumed: end,
@@ -977,9 +1007,9 @@ impl TlsFlow {
                 None => Confirm::No,
             };
         }
-        // TLS 1.0 CBC: the IV is the previous record's last block. Take it
-        // from this candidate and verify the record after it.
-        let Some(nh) = buf.get(end..).and_then(super::record::header) else {
+        // TLS 1.0 CBC: the IV is the previous record's last ciphertext block.
+        // Take it from this candidate and verify the record after it.
+        let Some(nh) = buf.get(end..).and_then(header) else {
             return if buf.len() < end + HEADER_LEN {
                 Confirm::Wait
             } else {
@@ -993,31 +1023,22 @@ impl TlsFlow {
         if buf.len() < nend {
             return Confirm::Wait;
         }
-        dec.reseed_from(frag);
-        if !dec.resync_ok() {
-            // A stream cipher: the keystream position is lost for good.
-            half.stuck = true;
-            half.dec = None;
-            self.unrecoverable = true;
-            return chained();
-        }
         let nfrag = &buf[end + HEADER_LEN..nend];
-        match find_seq(
-            dec,
-            &nh,
-            nfrag,
-            first.wrapping_add(1),
-            win,
-            &[],
-            &mut half.plain,
-        ) {
-            Some((seq, ct)) => Confirm::Yes {
-                consumed: nend,
-                seq,
-                ct,
-            },
-            None => Confirm::No,
+        let last = first.saturating_add(1).saturating_add(win);
+        for seq in first.saturating_add(1)..=last {
+            // Re-seeded before every attempt: a failed attempt may have moved the IV.
+            dec.reseed_from(frag);
+            half.plain.clear();
+            if let Ok(ct) = dec.decrypt(seq, nh.content_type, nh.version, nfrag, &mut half.plain) {
+                return Confirm::Yes {
+                    consumed: nend,
+                    seq,
+                    ct,
+                };
+            }
         }
+        dec.reseed_from(frag);
+        Confirm::No
     }
 }
 
