@@ -4,10 +4,9 @@
 //! Call-ID per finding, the listed IM sessions' parties and outcomes, and that
 //! the clean federation capture raises nothing above info.
 //!
-//! The binary tests are ignored until the capture, decode, reassembly and TLS
-//! stages land on main (they were stubs when these were written, so no flow
-//! reaches the analyzer): `cargo test --test rules -- --ignored`. Meanwhile
-//! `via_tshark` checks the same manifest with tshark as the decoder.
+//! `via_tshark` checks the same manifest with tshark (when installed) as the
+//! decoder feeding the analyzer, so fedscope's own decoding and tshark's are
+//! held to the same expected findings.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,7 +51,6 @@ fn manifest() -> serde_json::Map<String, Value> {
 }
 
 #[test]
-#[ignore = "needs the capture/decode/reassembly/TLS stages; run with --ignored once they land"]
 fn every_rule_capture_fires_exactly_its_findings() {
     for (name, exp) in manifest() {
         let got = analyze(&name);
@@ -118,7 +116,6 @@ fn every_rule_capture_fires_exactly_its_findings() {
 }
 
 #[test]
-#[ignore = "needs the capture/decode/reassembly/TLS stages; run with --ignored once they land"]
 fn clean_federation_raises_nothing_above_info() {
     let got = analyze("clean-federation");
     let flows = got["flows"].as_array().cloned().unwrap_or_default();
