@@ -440,6 +440,10 @@ impl StreamSink for App<'_> {
             ..
         } = st;
         let msgs = &mut self.msgs;
+        // --stats: time in TLS (records, decryption) and in SIP (framing, parsing) apart.
+        let clock = self.timing.is_some().then(std::time::Instant::now);
+        let mut sip_ns = 0u64;
+        let is_tls = matches!(mode, Mode::Tls(_));
         match mode {
             Mode::Tls(tls) => {
                 let keys = self.keys.get();
@@ -450,12 +454,25 @@ impl StreamSink for App<'_> {
                         framer.gap();
                         return;
                     }
+                    let t = clock.map(|_| std::time::Instant::now());
                     framer.push(plain, m, &mut |raw| msgs.message(ctx, d, raw, counters));
+                    if let Some(t) = t {
+                        sip_ns += t.elapsed().as_nanos() as u64;
+                    }
                 });
             }
             Mode::Plain | Mode::Unknown => {
                 framers[dir.index()]
                     .push(data, meta, &mut |raw| msgs.message(ctx, dir, raw, counters));
+            }
+        }
+        if let (Some(t0), Some(tm)) = (clock, self.timing.as_mut()) {
+            let total = t0.elapsed().as_nanos() as u64;
+            if is_tls {
+                tm.tls_ns += total.saturating_sub(sip_ns);
+                tm.sip_ns += sip_ns;
+            } else {
+                tm.sip_ns += total;
             }
         }
     }
