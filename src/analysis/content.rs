@@ -8,35 +8,44 @@ use crate::sip::body::filetransfer::{FileTransferKind, parse_file_transfer};
 use crate::sip::body::presence::{PresenceState, availability_name, parse_presence};
 use crate::sip::body::{multipart, sdp};
 
-/// The body's parts: the body itself, or each part of a multipart body.
-fn parts(msg: &SipMessage) -> Vec<(String, &[u8])> {
-    let ct = msg.content_type.clone().unwrap_or_default();
+/// Calls `f` with the body's parts: the body itself, or each part of a multipart body.
+fn for_each_part<'m>(msg: &'m SipMessage, mut f: impl FnMut(&str, &'m [u8])) {
+    let ct = msg.content_type.as_deref().unwrap_or("");
     if ct.starts_with("multipart/") {
-        let raw = msg
-            .header("Content-Type")
-            .or_else(|| msg.header("c"))
-            .unwrap_or("");
-        return multipart::split(multipart::boundary(raw), &msg.body)
-            .into_iter()
-            .map(|p| (p.content_type, p.body))
-            .collect();
+        let raw = msg.content_type_raw().unwrap_or("");
+        for p in multipart::split(multipart::boundary(raw), &msg.body) {
+            f(&p.content_type, p.body);
+        }
+        return;
     }
-    vec![(ct, msg.body.as_slice())]
+    f(ct, &msg.body);
 }
 
 /// SDP media types of the body (`m=` first token), lower-cased.
 pub(crate) fn media_types(msg: &SipMessage) -> Vec<String> {
-    parts(msg)
-        .into_iter()
-        .filter(|(ct, _)| ct == "application/sdp")
-        .flat_map(|(_, b)| sdp::media_types(b))
-        .map(|t| t.to_ascii_lowercase())
-        .collect()
+    let mut out = Vec::new();
+    for_each_part(msg, |ct, b| {
+        if ct == "application/sdp" {
+            out.extend(
+                sdp::media_types(b)
+                    .into_iter()
+                    .map(|t| t.to_ascii_lowercase()),
+            );
+        }
+    });
+    out
 }
 
 /// True when an IM session is offered (`m=message`).
 pub(crate) fn offers_im(msg: &SipMessage) -> bool {
     media_types(msg).iter().any(|m| m == "message")
+}
+
+/// True when `ct` is a type `parse_file_transfer` reads (the same test, without allocating).
+fn may_be_file_transfer(ct: &str) -> bool {
+    let c = ct.split(';').next().unwrap_or("").trim();
+    c.eq_ignore_ascii_case("application/ms-filetransfer+xml")
+        || c.eq_ignore_ascii_case("text/x-msmsgsinvite")
 }
 
 /// What besides IM the message offers, e.g. `m=audio`, `file transfer`; empty when nothing.
@@ -46,8 +55,11 @@ pub(crate) fn unsupported_offer(msg: &SipMessage) -> Vec<String> {
         .filter(|m| m != "message")
         .map(|m| format!("m={m}"))
         .collect();
-    for (ct, body) in parts(msg) {
-        if let Some(offer) = parse_file_transfer(&ct, body) {
+    for_each_part(msg, |ct, body| {
+        if !may_be_file_transfer(ct) {
+            return;
+        }
+        if let Some(offer) = parse_file_transfer(ct, body) {
             let what = match offer.kind {
                 FileTransferKind::MsFileTransfer => {
                     "file transfer (application/ms-filetransfer+xml)"
@@ -59,7 +71,7 @@ pub(crate) fn unsupported_offer(msg: &SipMessage) -> Vec<String> {
                 None => what.to_string(),
             });
         }
-    }
+    });
     out
 }
 
@@ -70,9 +82,21 @@ pub(crate) fn is_typing(msg: &SipMessage) -> bool {
 
 /// True when the body carries AOL's rewritten URL form `_http://x_ (http:// x)`.
 pub(crate) fn has_aol_url(body: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(body);
-    let lower = text.to_ascii_lowercase();
-    ["_http://", "_https://"].iter().any(|p| lower.contains(p)) && lower.contains("_ (http")
+    // The patterns are ASCII, so searching the bytes case-insensitively finds
+    // what searching the lower-cased (lossily decoded) text would.
+    (contains_ci(body, b"_http://") || contains_ci(body, b"_https://"))
+        && contains_ci(body, b"_ (http")
+}
+
+/// True when `hay` contains `needle` (which starts with a non-letter), ASCII case-insensitively.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    memchr::memchr_iter(first, hay).any(|i| {
+        hay.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// The presence state of a NOTIFY/BENOTIFY body, named ("Be Right Back",

@@ -1,8 +1,9 @@
 //! Collects rule findings with their evidence, de-duplicated by a rule-chosen
 //! key (restrictions.md: "A finding without evidence is a defect").
 
-use std::collections::HashSet;
+use std::fmt::Write;
 
+use super::hash::{FxHashMap, FxHashSet};
 use super::model::{Severity, Violation};
 use super::rules::catalog;
 use crate::time::Timestamp;
@@ -36,7 +37,10 @@ impl Evidence {
 #[derive(Default)]
 pub(crate) struct Findings {
     out: Vec<Violation>,
-    seen: HashSet<(&'static str, String)>,
+    /// Keys reported, by rule.
+    seen: FxHashMap<&'static str, FxHashSet<String>>,
+    /// Where keys are written before they are looked up.
+    scratch: String,
 }
 
 impl Findings {
@@ -49,9 +53,34 @@ impl Findings {
         ev: Evidence,
         message: String,
     ) {
-        if !self.seen.insert((rule, key)) {
+        if !self.seen.entry(rule).or_default().insert(key) {
             return;
         }
+        self.push(rule, provider, ev, message);
+    }
+
+    /// Like [`Findings::report`], but the evidence and message are only
+    /// built when no finding with the same `key` exists (most calls are
+    /// repeats); the key is formatted without allocating.
+    pub fn report_with(
+        &mut self,
+        rule: &'static str,
+        key: std::fmt::Arguments<'_>,
+        provider: Option<&str>,
+        make: impl FnOnce() -> (Evidence, String),
+    ) {
+        self.scratch.clear();
+        let _ = self.scratch.write_fmt(key);
+        let seen = self.seen.entry(rule).or_default();
+        if seen.contains(self.scratch.as_str()) {
+            return;
+        }
+        seen.insert(self.scratch.clone());
+        let (ev, message) = make();
+        self.push(rule, provider, ev, message);
+    }
+
+    fn push(&mut self, rule: &'static str, provider: Option<&str>, ev: Evidence, message: String) {
         let severity = catalog::info(rule)
             .map(|r| r.severity)
             .unwrap_or(Severity::Warning);

@@ -3,7 +3,7 @@
 //! addresses", "Supported provider domains").
 
 use super::events::{FlowContext, SipEvent};
-use crate::providers::ProviderTable;
+use crate::providers::{DomainEntry, Provider, ProviderTable};
 use crate::time::Timestamp;
 
 /// What the analyzer keeps about a live flow.
@@ -19,6 +19,45 @@ pub(crate) struct FlowState {
     pub first_ts: Option<Timestamp>,
     /// First SIP message frame.
     pub first_frame: Option<u64>,
+    /// The flow's PIC-PLAINTEXT finding exists.
+    pub plaintext_done: bool,
+    /// The flow's PIC-PORT finding exists.
+    pub port_done: bool,
+}
+
+/// `domain` as `ProviderTable::by_domain` normalises it before comparing,
+/// except for the lower-casing (trimmed, without a trailing dot).
+fn trimmed(domain: &str) -> &str {
+    domain.trim().trim_end_matches('.')
+}
+
+/// True when `entry` equals the lower-cased `d`.
+fn eq_lower(entry: &str, d: &str) -> bool {
+    entry.len() == d.len()
+        && entry
+            .bytes()
+            .zip(d.bytes())
+            .all(|(e, c)| e == c.to_ascii_lowercase())
+}
+
+/// `Provider::domain` without allocating.
+pub(crate) fn provider_domain<'t>(p: &'t Provider, domain: &str) -> Option<&'t DomainEntry> {
+    let d = trimmed(domain);
+    p.domains.iter().find(|e| eq_lower(&e.name, d))
+}
+
+/// `ProviderTable::by_domain` without allocating.
+pub(crate) fn by_domain<'t>(
+    table: &'t ProviderTable,
+    domain: &str,
+) -> Option<(&'t Provider, &'t DomainEntry)> {
+    let d = trimmed(domain);
+    table.providers.iter().find_map(|p| {
+        p.domains
+            .iter()
+            .find(|e| eq_lower(&e.name, d))
+            .map(|e| (p, e))
+    })
 }
 
 impl FlowState {
@@ -43,37 +82,37 @@ impl FlowState {
             return false;
         }
         let m = ev.msg;
-        let host = |a: Option<&crate::sip::NameAddr>| a.map(|a| a.host()).unwrap_or_default();
-        let find = |h: &str| table.providers.iter().position(|p| p.domain(h).is_some());
+        let find = |a: Option<crate::sip::NameAddr<'_>>| {
+            let h = a.map(|a| a.host()).unwrap_or_default();
+            let d = trimmed(&h);
+            table
+                .providers
+                .iter()
+                .position(|p| p.domains.iter().any(|e| eq_lower(&e.name, d)))
+        };
         let is_req = m.method().is_some();
         // (sender identity, receiver identity)
-        let sender = m.p_asserted_identity.as_ref().or(if is_req {
-            m.from.as_ref()
-        } else {
-            m.to.as_ref()
-        });
-        let receiver = if is_req {
-            m.to.as_ref()
-        } else {
-            m.from.as_ref()
-        };
-        if let Some(i) = find(&host(sender)) {
+        let sender = m
+            .p_asserted_identity()
+            .or_else(|| if is_req { m.from() } else { m.to() });
+        let receiver = if is_req { m.to() } else { m.from() };
+        if let Some(i) = find(sender) {
             self.provider = Some(i);
             self.provider_end = Some(ev.src);
             return true;
         }
-        if let Some(i) = find(&host(receiver)) {
+        if let Some(i) = find(receiver) {
             self.provider = Some(i);
             self.provider_end = Some(ev.dst);
             return true;
         }
         // the Request-URI of a request addressed to a provider user
-        if let crate::sip::MessageKind::Request { uri, .. } = &m.kind {
+        if let Some(uri) = m.request_uri() {
             let ruri = crate::sip::NameAddr {
-                uri: uri.clone(),
+                uri,
                 ..Default::default()
             };
-            if let Some(i) = find(&ruri.host()) {
+            if let Some(i) = find(Some(ruri)) {
                 self.provider = Some(i);
                 self.provider_end = Some(ev.dst);
                 return true;

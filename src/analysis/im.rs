@@ -5,9 +5,8 @@
 //! failure, cancel, its connection closing, or page-mode idleness) and its
 //! record moves to the output.
 
-use std::collections::HashMap;
-
 use super::content;
+use super::hash::FxHashMap;
 use super::model::{ImBody, ImSession};
 use super::transactions::RequestInfo;
 use super::view::{MsgView, Side, party};
@@ -42,7 +41,7 @@ pub(crate) struct ImState {
 /// Live IM sessions by Call-ID and finished records.
 #[derive(Default)]
 pub(crate) struct ImSessions {
-    live: HashMap<String, ImState>,
+    live: FxHashMap<String, ImState>,
     done: Vec<ImSession>,
     last_purge: Timestamp,
 }
@@ -63,7 +62,7 @@ impl ImSessions {
         let ts = v.time();
         match method {
             Method::Invite => {
-                let initial = v.ev.msg.to.as_ref().and_then(|t| t.tag()).is_none();
+                let initial = !v.ev.msg.to().is_some_and(|t| t.has_tag());
                 if initial && !self.live.contains_key(v.call_id) && content::offers_im(v.ev.msg) {
                     let st = new_state(v, false);
                     self.live.insert(v.call_id.to_string(), st);
@@ -78,7 +77,7 @@ impl ImSessions {
             Method::Message => {
                 if !self.live.contains_key(v.call_id) {
                     // no To tag: page mode; with one: a dialog begun before the capture
-                    let in_dialog = v.ev.msg.to.as_ref().and_then(|t| t.tag()).is_some();
+                    let in_dialog = v.ev.msg.to().is_some_and(|t| t.has_tag());
                     let st = new_state(v, !in_dialog);
                     self.live.insert(v.call_id.to_string(), st);
                 }
@@ -233,7 +232,10 @@ fn new_state(v: &MsgView<'_, '_>, page_mode: bool) -> ImState {
         invite_cseq: None,
         provider_last_spoke: None,
         last_activity: v.time(),
-        local_raw: v.local().map(|a| a.address()).unwrap_or_default(),
+        local_raw: v
+            .local()
+            .map(|a| a.address().into_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -242,13 +244,8 @@ impl ImState {
     pub fn direction(&self, v: &MsgView<'_, '_>) -> Side {
         match v.side {
             Side::Unknown => {
-                let from =
-                    v.ev.msg
-                        .from
-                        .as_ref()
-                        .map(|a| a.address())
-                        .unwrap_or_default();
-                if from == self.local_raw {
+                let from = v.ev.msg.from().map(|a| a.address()).unwrap_or_default();
+                if from == self.local_raw.as_str() {
                     Side::Out
                 } else {
                     Side::In
@@ -278,7 +275,7 @@ impl ImState {
         }
         if self.rec.bodies.len() < MAX_BODIES {
             self.rec.bodies.push(ImBody {
-                direction: if dir == Side::In { "in" } else { "out" }.into(),
+                direction: if dir == Side::In { "in" } else { "out" },
                 content_type: m.content_type.clone().unwrap_or_default(),
                 length: m.body.len(),
                 frame: v.ev.first.frame,

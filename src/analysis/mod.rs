@@ -16,6 +16,7 @@ mod content;
 mod events;
 mod findings;
 mod flows;
+mod hash;
 mod im;
 mod model;
 mod notes;
@@ -27,7 +28,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 pub use events::{FlowContext, SipEvent, TransportKind};
 pub use model::{
@@ -38,6 +39,8 @@ pub use rules::catalog::RuleInfo;
 
 use findings::{Evidence, Findings};
 use flows::FlowState;
+pub(crate) use flows::by_domain as provider_by_domain;
+use hash::FxHashMap;
 use im::ImSessions;
 use presence::Subscriptions;
 use rules::media::Conversations;
@@ -80,7 +83,7 @@ impl Default for AnalysisConfig {
 pub struct Analyzer<'p> {
     providers: &'p ProviderTable,
     config: AnalysisConfig,
-    flows: HashMap<(std::sync::Arc<str>, u64), FlowState>,
+    flows: FxHashMap<(std::sync::Arc<str>, u64), FlowState>,
     tx: Transactions,
     im: ImSessions,
     subs: Subscriptions,
@@ -98,7 +101,7 @@ impl<'p> Analyzer<'p> {
         Analyzer {
             providers,
             config,
-            flows: HashMap::new(),
+            flows: FxHashMap::default(),
             tx: Transactions::default(),
             im: ImSessions::default(),
             subs: Subscriptions::default(),
@@ -189,14 +192,16 @@ impl<'p> Analyzer<'p> {
             st.first_frame = Some(ev.first.frame);
         }
         let newly = st.by_domain(self.providers, ev);
-        let st = st.clone();
-        if let Some(i) = st.provider
+        let (provider_idx, provider_end) = (st.provider, st.provider_end);
+        let flow_rules_before = (st.plaintext_done, st.port_done);
+        let (mut plaintext_done, mut port_done) = flow_rules_before;
+        if let Some(i) = provider_idx
             && (newly || first_msg)
         {
             self.provider_seen(i, ev.flow.id.0);
         }
-        let provider = st.provider.and_then(|i| self.providers.providers.get(i));
-        let side = match st.provider_end {
+        let provider = provider_idx.and_then(|i| self.providers.providers.get(i));
+        let side = match provider_end {
             Some(e) if e == ev.src => Side::In,
             Some(e) if e == ev.dst => Side::Out,
             _ => Side::Unknown,
@@ -205,7 +210,7 @@ impl<'p> Analyzer<'p> {
             ev,
             provider,
             side,
-            call_id: ev.msg.call_id.as_deref().unwrap_or(""),
+            call_id: ev.msg.call_id().unwrap_or(""),
         };
         let mut unsupported = Vec::new();
         if v.is_request() {
@@ -221,33 +226,38 @@ impl<'p> Analyzer<'p> {
                 .cloned()
                 .unwrap_or(crate::sip::Method::Other(String::new())),
             side,
-            initial: msg.to.as_ref().and_then(|t| t.tag()).is_none(),
+            initial: !msg.to().is_some_and(|t| t.has_tag()),
             frame: ev.first.frame,
             ts: ev.last.ts,
             unsupported,
         });
         let f = &mut self.findings;
-        match verdict {
-            TxVerdict::Retransmission => return,
-            TxVerdict::NewRequest => {}
-            TxVerdict::Response(req) => {
-                rules::transport::plaintext(&v, f);
-                rules::transport::port(&v, f);
-                rules::source::unknown_source(&v, self.providers, f);
-                rules::source::domain(&v, self.providers, f);
-                if let Some(req) = req {
-                    rules::media::false_accept(&v, &req, f);
-                    rules::presence::invalid_contact(&v, &req, f);
-                    self.im.response(&v, &req);
-                    self.subs.response(&v, &req);
-                }
-                return;
-            }
+        if matches!(verdict, TxVerdict::Retransmission) {
+            return;
         }
-        rules::transport::plaintext(&v, f);
-        rules::transport::port(&v, f);
+        // PIC-PLAINTEXT and PIC-PORT are once per flow: once the flow's
+        // finding exists, later messages cannot add to it.
+        if !plaintext_done {
+            plaintext_done = rules::transport::plaintext(&v, f);
+        }
+        if !port_done {
+            port_done = rules::transport::port(&v, f);
+        }
+        if (plaintext_done, port_done) != flow_rules_before {
+            self.remember_flow_rules(&key, plaintext_done, port_done);
+        }
+        let f = &mut self.findings;
         rules::source::unknown_source(&v, self.providers, f);
         rules::source::domain(&v, self.providers, f);
+        if let TxVerdict::Response(req) = verdict {
+            if let Some(req) = req {
+                rules::media::false_accept(&v, &req, f);
+                rules::presence::invalid_contact(&v, &req, f);
+                self.im.response(&v, &req);
+                self.subs.response(&v, &req);
+            }
+            return;
+        }
         rules::source::easi(&v, self.providers, f);
         rules::media::multiparty(&v, &mut self.convs, f);
         rules::session::mpop(&v, &mut self.endpoints, f);
@@ -263,6 +273,19 @@ impl<'p> Analyzer<'p> {
         }
         if let Some(report) = self.subs.request(&v) {
             rules::presence::presence_map(&v, &report, &mut self.findings);
+        }
+    }
+
+    /// Notes that `key`'s flow has its PIC-PLAINTEXT / PIC-PORT findings.
+    fn remember_flow_rules(
+        &mut self,
+        key: &(std::sync::Arc<str>, u64),
+        plaintext: bool,
+        port: bool,
+    ) {
+        if let Some(st) = self.flows.get_mut(key) {
+            st.plaintext_done = plaintext;
+            st.port_done = port;
         }
     }
 

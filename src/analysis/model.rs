@@ -76,7 +76,7 @@ pub struct ImSession {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImBody {
     /// "out" (enterprise → provider) or "in".
-    pub direction: String,
+    pub direction: &'static str,
     /// Media type.
     pub content_type: String,
     /// Body length in bytes.

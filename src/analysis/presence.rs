@@ -4,9 +4,8 @@
 //! "MSN (Windows Live) specifics"). A subscription leaves the live set when
 //! rejected, terminated, or its connection closes.
 
-use std::collections::HashMap;
-
 use super::content;
+use super::hash::FxHashMap;
 use super::model::{PresenceStateReport, PresenceSubscription};
 use super::transactions::RequestInfo;
 use super::view::{MsgView, Side, party};
@@ -32,7 +31,7 @@ pub(crate) struct SubState {
 /// Live subscriptions by Call-ID and finished records.
 #[derive(Default)]
 pub(crate) struct Subscriptions {
-    live: HashMap<String, SubState>,
+    live: FxHashMap<String, SubState>,
     done: Vec<PresenceSubscription>,
 }
 
@@ -40,7 +39,14 @@ fn is_presence_event(v: &MsgView<'_, '_>) -> bool {
     v.ev.msg
         .header("Event")
         .or_else(|| v.ev.msg.header("o"))
-        .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("presence"))
+        .is_some_and(|e| starts_with_ci(e.trim(), "presence"))
+}
+
+/// `s.to_ascii_lowercase().starts_with(prefix)` for a lower-case ASCII `prefix`, without allocating.
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 impl Subscriptions {
@@ -53,14 +59,18 @@ impl Subscriptions {
                     return None;
                 }
                 let expires0 = m.header("Expires").is_some_and(|e| e.trim() == "0");
+                if let Some(s) = self.live.get_mut(v.call_id) {
+                    s.unsubscribing = expires0;
+                    return None;
+                }
                 let s = self
                     .live
                     .entry(v.call_id.to_string())
                     .or_insert_with(|| SubState {
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(m.from.as_ref()),
-                            presentity: party(m.to.as_ref()),
+                            watcher: party(m.from()),
+                            presentity: party(m.to()),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "pending".into(),
                             capture: v.ev.flow.capture.to_string(),
@@ -82,15 +92,13 @@ impl Subscriptions {
                 {
                     return None;
                 }
-                let s = self
-                    .live
-                    .entry(v.call_id.to_string())
-                    .or_insert_with(|| SubState {
+                if !self.live.contains_key(v.call_id) {
+                    let s = SubState {
                         // joined mid-subscription: the SUBSCRIBE was before the capture
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(m.to.as_ref()),
-                            presentity: party(m.from.as_ref()),
+                            watcher: party(m.to()),
+                            presentity: party(m.from()),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "active".into(),
                             capture: v.ev.flow.capture.to_string(),
@@ -101,7 +109,10 @@ impl Subscriptions {
                         unsubscribing: false,
                         established: true,
                         frame: v.ev.first.frame,
-                    });
+                    };
+                    self.live.insert(v.call_id.to_string(), s);
+                }
+                let s = self.live.get_mut(v.call_id)?;
                 s.rec.notifications += 1;
                 let report = content::presence_state(m).map(|(named, st)| {
                     let dir = if v.side == Side::In {
@@ -130,7 +141,7 @@ impl Subscriptions {
                 }
                 let terminated = m
                     .header("Subscription-State")
-                    .is_some_and(|h| h.trim().to_ascii_lowercase().starts_with("terminated"));
+                    .is_some_and(|h| starts_with_ci(h.trim(), "terminated"));
                 if terminated && let Some(mut s) = self.live.remove(v.call_id) {
                     s.rec.outcome = "terminated".into();
                     self.done.push(s.rec);

@@ -361,10 +361,7 @@ fn clean_exchange_with_each_provider_raises_nothing() {
         assert_eq!(s.conversation_id.as_deref(), Some("conv1"));
         assert_eq!(s.bodies.len(), 2);
         assert!(s.bodies.iter().all(|b| b.text.is_none()));
-        assert_eq!(
-            (s.bodies[0].direction.as_str(), s.bodies[0].length),
-            ("out", 5)
-        );
+        assert_eq!((s.bodies[0].direction, s.bodies[0].length), ("out", 5));
         assert_eq!(o.presence.len(), 1);
         let p = &o.presence[0];
         assert_eq!(

@@ -4,8 +4,13 @@
 //! the request a response answers. State is kept only for live transactions
 //! and, briefly, for completed ones (to recognise retransmitted finals).
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
+use super::hash::FxHashMap;
 use super::model::TransactionStats;
 use super::view::Side;
 use crate::sip::{Method, SipMessage};
@@ -16,13 +21,65 @@ const COMPLETED_KEEP_NS: i64 = 32_000_000_000;
 /// A transaction without a final response is forgotten (and counted unanswered) after this.
 const OPEN_KEEP_NS: i64 = 300_000_000_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 struct TxKey {
     call_id: String,
     cseq: u32,
     method: Method,
     branch: String,
 }
+
+/// A transaction key as borrowed parts, so a message can be looked up without copying them.
+trait KeyView {
+    /// (Call-ID, CSeq number, CSeq method, Via branch).
+    fn parts(&self) -> (&str, u32, &Method, &str);
+}
+
+impl KeyView for TxKey {
+    fn parts(&self) -> (&str, u32, &Method, &str) {
+        (&self.call_id, self.cseq, &self.method, &self.branch)
+    }
+}
+
+impl KeyView for (&str, u32, &Method, &str) {
+    fn parts(&self) -> (&str, u32, &Method, &str) {
+        (self.0, self.1, self.2, self.3)
+    }
+}
+
+impl<'a> Borrow<dyn KeyView + 'a> for Arc<TxKey> {
+    fn borrow(&self) -> &(dyn KeyView + 'a) {
+        &**self
+    }
+}
+
+impl Hash for dyn KeyView + '_ {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.parts().hash(h);
+    }
+}
+
+impl PartialEq for dyn KeyView + '_ {
+    fn eq(&self, o: &Self) -> bool {
+        self.parts() == o.parts()
+    }
+}
+
+impl Eq for dyn KeyView + '_ {}
+
+impl Hash for TxKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.parts().hash(h);
+    }
+}
+
+impl PartialEq for TxKey {
+    fn eq(&self, o: &Self) -> bool {
+        self.parts() == o.parts()
+    }
+}
+
+impl Eq for TxKey {}
 
 /// What the rules need about a request.
 #[derive(Clone, Debug)]
@@ -42,6 +99,11 @@ pub(crate) struct RequestInfo {
 }
 
 struct TxState {
+    /// Its key (shared with the map and the expiry queues).
+    key: Arc<TxKey>,
+    /// Insertion number: tells a queued expiry from one of an earlier
+    /// transaction the same key replaced.
+    seq: u64,
     info: RequestInfo,
     src: std::net::SocketAddr,
     final_code: Option<u16>,
@@ -59,10 +121,43 @@ pub(crate) enum TxVerdict {
     Response(Option<RequestInfo>),
 }
 
+/// When a transaction may be forgotten: its completion (or, while it is
+/// open, its request) time, ordered by time then insertion.
+struct Due {
+    at: i64,
+    seq: u64,
+    key: Arc<TxKey>,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
 /// The live transactions and the counters.
 #[derive(Default)]
 pub(crate) struct Transactions {
-    live: HashMap<TxKey, TxState>,
+    live: FxHashMap<Arc<TxKey>, TxState>,
+    /// Completed transactions by completion time, earliest first.
+    done_q: BinaryHeap<Reverse<Due>>,
+    /// Transactions by request time, earliest first (those completed since are skipped).
+    open_q: BinaryHeap<Reverse<Due>>,
+    next_seq: u64,
     /// Counters for the output.
     pub stats: TransactionStats,
     last_purge: Timestamp,
@@ -82,7 +177,7 @@ impl Transactions {
         info: impl FnOnce() -> RequestInfo,
     ) -> TxVerdict {
         self.purge(ts);
-        let Some((cseq, cmethod)) = msg.cseq.clone() else {
+        let Some((cseq, cmethod)) = &msg.cseq else {
             return match msg.method() {
                 Some(_) => {
                     self.stats.transactions += 1;
@@ -94,15 +189,13 @@ impl Transactions {
                 }
             };
         };
-        let key = TxKey {
-            call_id: msg.call_id.clone().unwrap_or_default(),
-            cseq,
-            method: cmethod,
-            branch: msg.via_branch.clone().unwrap_or_default(),
-        };
+        let call_id = msg.call_id().unwrap_or("");
+        let branch = msg.via_branch().unwrap_or("");
+        let view = (call_id, *cseq, cmethod, branch);
+        let key: &dyn KeyView = &view;
         match msg.status() {
             None => {
-                if let Some(tx) = self.live.get(&key)
+                if let Some(tx) = self.live.get(key)
                     && tx.src == src
                 {
                     self.stats.retransmissions += 1;
@@ -110,10 +203,32 @@ impl Transactions {
                 }
                 self.stats.transactions += 1;
                 let info = info();
+                let key = Arc::new(TxKey {
+                    call_id: call_id.to_string(),
+                    cseq: *cseq,
+                    method: cmethod.clone(),
+                    branch: branch.to_string(),
+                });
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let done_at = no_response(&info.method).then_some(ts);
+                let due = Due {
+                    at: done_at.unwrap_or(info.ts).0,
+                    seq,
+                    key: key.clone(),
+                };
+                if done_at.is_some() {
+                    self.done_q.push(Reverse(due));
+                } else {
+                    self.open_q.push(Reverse(due));
+                }
+                // An equal key already there keeps its `Arc`; only the state is replaced.
                 self.live.insert(
-                    key,
+                    key.clone(),
                     TxState {
-                        done_at: no_response(&info.method).then_some(ts),
+                        key,
+                        seq,
+                        done_at,
                         info,
                         src,
                         final_code: None,
@@ -123,7 +238,7 @@ impl Transactions {
                 TxVerdict::NewRequest
             }
             Some(code) => {
-                let Some(tx) = self.live.get_mut(&key) else {
+                let Some(tx) = self.live.get_mut(key) else {
                     self.stats.unmatched_responses += 1;
                     return TxVerdict::Response(None);
                 };
@@ -141,33 +256,63 @@ impl Transactions {
                 }
                 tx.final_code = Some(code);
                 tx.done_at = Some(ts);
-                let ms = ts.seconds_since(tx.info.ts) * 1000.0;
-                self.stats
-                    .response_ms
-                    .entry(tx.info.method.as_str().to_string())
-                    .or_default()
-                    .add(ms.max(0.0));
+                self.done_q.push(Reverse(Due {
+                    at: ts.0,
+                    seq: tx.seq,
+                    key: tx.key.clone(),
+                }));
+                let ms = (ts.seconds_since(tx.info.ts) * 1000.0).max(0.0);
+                let method = tx.info.method.as_str();
+                match self.stats.response_ms.get_mut(method) {
+                    Some(t) => t.add(ms),
+                    None => self
+                        .stats
+                        .response_ms
+                        .entry(method.to_string())
+                        .or_default()
+                        .add(ms),
+                }
                 TxVerdict::Response(Some(tx.info.clone()))
             }
         }
     }
 
+    /// Forgets completed transactions older than `COMPLETED_KEEP_NS` and
+    /// open ones older than `OPEN_KEEP_NS` (counted unanswered), at most
+    /// once a second of capture time. The queues give the expired ones
+    /// without visiting the others.
     fn purge(&mut self, now: Timestamp) {
         if now.0 - self.last_purge.0 < 1_000_000_000 {
             return;
         }
         self.last_purge = now;
-        let stats = &mut self.stats;
-        self.live.retain(|_, tx| match tx.done_at {
-            Some(d) => now.0 - d.0 < COMPLETED_KEEP_NS,
-            None => {
-                let keep = now.0 - tx.info.ts.0 < OPEN_KEEP_NS;
-                if !keep {
-                    stats.unanswered += 1;
-                }
-                keep
+        while let Some(Reverse(due)) = self.done_q.peek() {
+            if now.0 - due.at < COMPLETED_KEEP_NS {
+                break;
             }
-        });
+            if let Some(Reverse(due)) = self.done_q.pop()
+                && self
+                    .live
+                    .get(&*due.key)
+                    .is_some_and(|tx| tx.seq == due.seq && tx.done_at.is_some())
+            {
+                self.live.remove(&*due.key);
+            }
+        }
+        while let Some(Reverse(due)) = self.open_q.peek() {
+            if now.0 - due.at < OPEN_KEEP_NS {
+                break;
+            }
+            if let Some(Reverse(due)) = self.open_q.pop()
+                && self
+                    .live
+                    .get(&*due.key)
+                    .is_some_and(|tx| tx.seq == due.seq && tx.done_at.is_none())
+            {
+                self.live.remove(&*due.key);
+                self.stats.unanswered += 1;
+            }
+        }
     }
 
     /// End of capture: counts transactions still without a final response.

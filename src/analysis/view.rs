@@ -3,7 +3,9 @@
 
 use super::events::SipEvent;
 use super::findings::Evidence;
-use crate::providers::{Provider, decode_easi};
+use std::borrow::Cow;
+
+use crate::providers::{Provider, decode_easi, is_easi};
 use crate::sip::NameAddr;
 use crate::time::Timestamp;
 
@@ -63,31 +65,28 @@ impl<'e, 'p> MsgView<'e, 'p> {
     }
 
     /// The enterprise party's header.
-    pub fn local(&self) -> Option<&'e NameAddr> {
+    pub fn local(&self) -> Option<NameAddr<'e>> {
         if self.is_from_local() {
-            self.ev.msg.from.as_ref()
+            self.ev.msg.from()
         } else {
-            self.ev.msg.to.as_ref()
+            self.ev.msg.to()
         }
     }
 
     /// The provider party's header.
-    pub fn remote(&self) -> Option<&'e NameAddr> {
+    pub fn remote(&self) -> Option<NameAddr<'e>> {
         if self.is_from_local() {
-            self.ev.msg.to.as_ref()
+            self.ev.msg.to()
         } else {
-            self.ev.msg.from.as_ref()
+            self.ev.msg.from()
         }
     }
 
     /// The sender's identity: P-Asserted-Identity, else From (request) or To (response).
-    pub fn sender_identity(&self) -> Option<&'e NameAddr> {
+    pub fn sender_identity(&self) -> Option<NameAddr<'e>> {
         let m = self.ev.msg;
-        m.p_asserted_identity.as_ref().or(if self.is_request() {
-            m.from.as_ref()
-        } else {
-            m.to.as_ref()
-        })
+        m.p_asserted_identity()
+            .or_else(|| if self.is_request() { m.from() } else { m.to() })
     }
 
     /// Evidence for a finding about this message.
@@ -103,6 +102,19 @@ impl<'e, 'p> MsgView<'e, 'p> {
 }
 
 /// `user@host` of a header, EASI decoded, for display.
-pub(crate) fn party(a: Option<&NameAddr>) -> String {
-    a.map(|a| decode_easi(&a.address())).unwrap_or_default()
+pub(crate) fn party(a: Option<NameAddr<'_>>) -> String {
+    party_ref(a).into_owned()
+}
+
+/// [`party`], borrowed from the message when nothing had to change.
+pub(crate) fn party_ref(a: Option<NameAddr<'_>>) -> Cow<'_, str> {
+    let Some(a) = a else {
+        return Cow::Borrowed("");
+    };
+    let addr = a.address();
+    if is_easi(&addr) {
+        Cow::Owned(decode_easi(&addr))
+    } else {
+        addr
+    }
 }

@@ -156,19 +156,48 @@ impl MessageSink<'_> {
             self.sip.tolerant += 1;
         }
         match (msg.method(), msg.status()) {
-            (Some(m), _) => *self.sip.requests.entry(m.as_str().to_string()).or_default() += 1,
-            (None, Some(code)) => *self.sip.responses.entry(code.to_string()).or_default() += 1,
+            (Some(m), _) => bump(&mut self.sip.requests, m.as_str()),
+            (None, Some(code)) => {
+                let mut buf = [0u8; 5];
+                bump(&mut self.sip.responses, decimal(code, &mut buf));
+            }
             (None, None) => {}
         }
     }
 }
 
+/// Adds one to `key`'s counter, allocating the key only the first time.
+fn bump(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_string(), 1);
+        }
+    }
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
+}
+
 /// The provider named by the domain of any party of a message (From, To, P-Asserted-Identity).
 fn domain_provider(providers: &ProviderTable, msg: &SipMessage) -> Option<String> {
-    [&msg.from, &msg.to, &msg.p_asserted_identity]
+    [msg.from(), msg.to(), msg.p_asserted_identity()]
         .into_iter()
         .flatten()
-        .find_map(|a| providers.by_domain(&a.host()).map(|(p, _)| p.name.clone()))
+        .find_map(|a| {
+            crate::analysis::provider_by_domain(providers, &a.host()).map(|(p, _)| p.name.clone())
+        })
 }
 
 fn endpoints(ctx: &FlowContext, dir: Direction) -> (SocketAddr, SocketAddr) {
@@ -194,9 +223,9 @@ fn event_record(
         dst: dst.to_string(),
         method: msg.method().map(|m| m.as_str().to_string()),
         status: msg.status(),
-        call_id: msg.call_id.clone(),
-        from: msg.from.as_ref().map(|a| a.address()),
-        to: msg.to.as_ref().map(|a| a.address()),
+        call_id: msg.call_id().map(str::to_string),
+        from: msg.from().map(|a| a.address().into_owned()),
+        to: msg.to().map(|a| a.address().into_owned()),
         cseq: msg
             .cseq
             .as_ref()

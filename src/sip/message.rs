@@ -1,6 +1,13 @@
-//! The owned SIP message model the analysis stage reads.
+//! The SIP message model the analysis stage reads: one owned copy of the
+//! start line and headers (UTF-8, lossily converted when it is not), with
+//! every field a span into it, so parsing allocates a handful of buffers per
+//! message however many headers it has.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
+
+pub use super::name_addr::NameAddr;
 
 /// A SIP method, Microsoft extensions included.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,29 +50,35 @@ pub enum Method {
     Other(String),
 }
 
+/// The known methods with their tokens.
+const KNOWN: &[(&str, Method)] = &[
+    ("INVITE", Method::Invite),
+    ("ACK", Method::Ack),
+    ("BYE", Method::Bye),
+    ("CANCEL", Method::Cancel),
+    ("MESSAGE", Method::Message),
+    ("INFO", Method::Info),
+    ("REFER", Method::Refer),
+    ("SUBSCRIBE", Method::Subscribe),
+    ("NOTIFY", Method::Notify),
+    ("BENOTIFY", Method::Benotify),
+    ("SERVICE", Method::Service),
+    ("NEGOTIATE", Method::Negotiate),
+    ("OPTIONS", Method::Options),
+    ("REGISTER", Method::Register),
+    ("UPDATE", Method::Update),
+    ("PRACK", Method::Prack),
+    ("PUBLISH", Method::Publish),
+];
+
 impl Method {
     /// Parses a method token (case-sensitive per RFC 3261, but tolerant of case).
     pub fn from_token(t: &str) -> Method {
-        match t.to_ascii_uppercase().as_str() {
-            "INVITE" => Method::Invite,
-            "ACK" => Method::Ack,
-            "BYE" => Method::Bye,
-            "CANCEL" => Method::Cancel,
-            "MESSAGE" => Method::Message,
-            "INFO" => Method::Info,
-            "REFER" => Method::Refer,
-            "SUBSCRIBE" => Method::Subscribe,
-            "NOTIFY" => Method::Notify,
-            "BENOTIFY" => Method::Benotify,
-            "SERVICE" => Method::Service,
-            "NEGOTIATE" => Method::Negotiate,
-            "OPTIONS" => Method::Options,
-            "REGISTER" => Method::Register,
-            "UPDATE" => Method::Update,
-            "PRACK" => Method::Prack,
-            "PUBLISH" => Method::Publish,
-            other => Method::Other(other.to_string()),
-        }
+        KNOWN
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(t))
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| Method::Other(t.to_ascii_uppercase()))
     }
 
     /// The method token as it appears on the wire.
@@ -99,105 +112,91 @@ impl Serialize for Method {
     }
 }
 
-/// Request or response line.
+/// Request or response line (the Request-URI and reason phrase are read with
+/// [`SipMessage::request_uri`] and [`SipMessage::reason`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MessageKind {
     /// `METHOD uri SIP/2.0`.
     Request {
         /// The method.
         method: Method,
-        /// The Request-URI as written.
-        uri: String,
     },
     /// `SIP/2.0 code reason`.
     Response {
         /// Status code.
         code: u16,
-        /// Reason phrase.
-        reason: String,
     },
 }
 
-/// A name-addr / addr-spec header value: `"Name" <sip:u@h;p>;tag=x;epid=y`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NameAddr {
-    /// Display name, unquoted, if any.
-    pub display: Option<String>,
-    /// The URI inside `<>` (or the bare addr-spec), e.g. `sip:bob@hotmail.com`.
-    pub uri: String,
-    /// Header parameters after the URI (`tag`, `epid` ...), names lower-cased.
-    pub params: Vec<(String, Option<String>)>,
+/// A byte range of [`SipMessage`]'s text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
 }
 
-impl NameAddr {
-    /// A header parameter by (case-insensitive) name.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.as_deref())
-    }
-
-    /// The `tag` parameter.
-    pub fn tag(&self) -> Option<&str> {
-        self.param("tag")
-    }
-
-    /// The `epid` parameter (Microsoft endpoint id).
-    pub fn epid(&self) -> Option<&str> {
-        self.param("epid")
-    }
-
-    /// `user@host` of the URI, scheme and URI parameters removed, lower-cased host.
-    pub fn address(&self) -> String {
-        let u = self.uri.trim();
-        let u = u
-            .strip_prefix("sip:")
-            .or_else(|| u.strip_prefix("sips:"))
-            .or_else(|| u.strip_prefix("SIP:"))
-            .or_else(|| u.strip_prefix("tel:"))
-            .unwrap_or(u);
-        let u = u.split([';', '?']).next().unwrap_or(u);
-        match u.rsplit_once('@') {
-            Some((user, host)) => format!("{user}@{}", host.to_ascii_lowercase()),
-            None => u.to_ascii_lowercase(),
+impl Span {
+    /// The span of `part`, a sub-slice of `whole`.
+    pub fn of(whole: &str, part: &str) -> Span {
+        let start = (part.as_ptr() as usize)
+            .saturating_sub(whole.as_ptr() as usize)
+            .min(whole.len());
+        Span {
+            start,
+            end: (start + part.len()).min(whole.len()),
         }
     }
 
-    /// Host part of the URI (after `@`, before port/params), lower-cased.
-    pub fn host(&self) -> String {
-        let a = self.address();
-        let host = a.rsplit_once('@').map(|(_, h)| h).unwrap_or(&a);
-        // strip :port (but keep IPv6 literals intact)
-        if host.starts_with('[') {
-            return host
-                .split(']')
-                .next()
-                .map(|h| format!("{h}]"))
-                .unwrap_or_default();
+    /// The text of the span (empty when out of range).
+    pub fn get(self, text: &str) -> &str {
+        text.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+/// Where a name-addr's parts lie in the message text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NameAddrSpans {
+    /// Display name as written (inside the quotes when quoted), if any.
+    pub display: Option<Span>,
+    /// True when the display name was quoted (escapes to undo).
+    pub quoted: bool,
+    /// The URI.
+    pub uri: Span,
+    /// The text after the URI (header parameters).
+    pub params: Span,
+}
+
+impl NameAddrSpans {
+    /// The spans of `a`, whose parts are sub-slices of `text`.
+    pub fn of(text: &str, a: &NameAddr<'_>) -> NameAddrSpans {
+        NameAddrSpans {
+            display: a.display_raw.map(|d| Span::of(text, d)),
+            quoted: a.display_quoted,
+            uri: Span::of(text, a.uri),
+            params: Span::of(text, a.params_raw),
         }
-        host.split(':').next().unwrap_or(host).to_string()
     }
 
-    /// A URI parameter (inside `<>`, e.g. `opaque`, `gruu`), case-insensitive name.
-    pub fn uri_param(&self, name: &str) -> Option<&str> {
-        let mut it = self.uri.split(';').skip(1);
-        it.find_map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            n.trim()
-                .eq_ignore_ascii_case(name)
-                .then_some(v.split('?').next().unwrap_or(v))
-        })
+    /// The name-addr view over `text`.
+    pub fn view(self, text: &str) -> NameAddr<'_> {
+        NameAddr {
+            display_raw: self.display.map(|d| d.get(text)),
+            display_quoted: self.quoted,
+            uri: self.uri.get(text),
+            params_raw: self.params.get(text),
+        }
     }
 }
 
 /// One header line as received (name as written, value trimmed, folded lines joined).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Header {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
     /// Header name as written (compact forms are expanded in the typed fields only).
-    pub name: String,
+    pub name: &'a str,
     /// Value, surrounding whitespace trimmed.
-    pub value: String,
+    pub value: &'a str,
 }
 
 /// Which parser read a message.
@@ -213,26 +212,30 @@ pub enum ParsedBy {
 /// A parsed SIP message with the fields federation analysis reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SipMessage {
+    /// Start line and header lines (lossy UTF-8), then any folded header values joined.
+    pub(super) text: String,
     /// Request or response line.
     pub kind: MessageKind,
+    /// Request-URI or reason phrase.
+    pub(super) start: Span,
     /// Call-ID (`i:`).
-    pub call_id: Option<String>,
+    pub(super) call_id: Option<Span>,
     /// CSeq number and method.
     pub cseq: Option<(u32, Method)>,
     /// From (`f:`).
-    pub from: Option<NameAddr>,
+    pub(super) from: Option<NameAddrSpans>,
     /// To (`t:`).
-    pub to: Option<NameAddr>,
+    pub(super) to: Option<NameAddrSpans>,
     /// First Contact (`m:`).
-    pub contact: Option<NameAddr>,
+    pub(super) contact: Option<NameAddrSpans>,
     /// P-Asserted-Identity.
-    pub p_asserted_identity: Option<NameAddr>,
+    pub(super) pai: Option<NameAddrSpans>,
     /// `branch` of the topmost Via (`v:`).
-    pub via_branch: Option<String>,
+    pub(super) via_branch: Option<Span>,
     /// Content-Type (`c:`) media type, lower-cased, parameters removed.
     pub content_type: Option<String>,
-    /// Every header in order, as received.
-    pub headers: Vec<Header>,
+    /// Every header in order: (name, value).
+    pub(super) headers: Vec<(Span, Span)>,
     /// The body (exactly Content-Length bytes on streams).
     pub body: Vec<u8>,
     /// Which parser read it.
@@ -243,7 +246,7 @@ impl SipMessage {
     /// The request method, or `None` for a response.
     pub fn method(&self) -> Option<&Method> {
         match &self.kind {
-            MessageKind::Request { method, .. } => Some(method),
+            MessageKind::Request { method } => Some(method),
             MessageKind::Response { .. } => None,
         }
     }
@@ -251,24 +254,140 @@ impl SipMessage {
     /// The status code, or `None` for a request.
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
-            MessageKind::Response { code, .. } => Some(*code),
+            MessageKind::Response { code } => Some(*code),
             MessageKind::Request { .. } => None,
         }
+    }
+
+    /// The Request-URI as written (requests only).
+    pub fn request_uri(&self) -> Option<&str> {
+        match self.kind {
+            MessageKind::Request { .. } => Some(self.start.get(&self.text)),
+            MessageKind::Response { .. } => None,
+        }
+    }
+
+    /// The reason phrase (responses only).
+    pub fn reason(&self) -> Option<&str> {
+        match self.kind {
+            MessageKind::Response { .. } => Some(self.start.get(&self.text)),
+            MessageKind::Request { .. } => None,
+        }
+    }
+
+    /// Call-ID (`i:`).
+    pub fn call_id(&self) -> Option<&str> {
+        self.call_id.map(|s| s.get(&self.text))
+    }
+
+    /// From (`f:`).
+    pub fn from(&self) -> Option<NameAddr<'_>> {
+        self.from.map(|s| s.view(&self.text))
+    }
+
+    /// To (`t:`).
+    pub fn to(&self) -> Option<NameAddr<'_>> {
+        self.to.map(|s| s.view(&self.text))
+    }
+
+    /// First Contact (`m:`).
+    pub fn contact(&self) -> Option<NameAddr<'_>> {
+        self.contact.map(|s| s.view(&self.text))
+    }
+
+    /// P-Asserted-Identity.
+    pub fn p_asserted_identity(&self) -> Option<NameAddr<'_>> {
+        self.pai.map(|s| s.view(&self.text))
+    }
+
+    /// `branch` of the topmost Via (`v:`).
+    pub fn via_branch(&self) -> Option<&str> {
+        self.via_branch.map(|s| s.get(&self.text))
+    }
+
+    /// Every header in order, as received.
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = Header<'_>> + '_ {
+        self.headers.iter().map(|(n, v)| Header {
+            name: n.get(&self.text),
+            value: v.get(&self.text),
+        })
     }
 
     /// First header value by name (case-insensitive; also matches the compact form given).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+            .find(|(n, _)| {
+                n.end - n.start == name.len() && n.get(&self.text).eq_ignore_ascii_case(name)
+            })
+            .map(|(_, v)| v.get(&self.text))
     }
 
     /// All values of a header (case-insensitive name).
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
             .iter()
-            .filter(move |h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+            .filter(move |(n, _)| {
+                n.end - n.start == name.len() && n.get(&self.text).eq_ignore_ascii_case(name)
+            })
+            .map(|(_, v)| v.get(&self.text))
+    }
+
+    /// The media type with its parameters as written (`Content-Type` or `c`), if any.
+    pub fn content_type_raw(&self) -> Option<&str> {
+        self.header("Content-Type").or_else(|| self.header("c"))
+    }
+}
+
+/// `user@host` of a URI, scheme and URI parameters removed, host lower-cased.
+pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
+    let u = uri.trim();
+    let u = u
+        .strip_prefix("sip:")
+        .or_else(|| u.strip_prefix("sips:"))
+        .or_else(|| u.strip_prefix("SIP:"))
+        .or_else(|| u.strip_prefix("tel:"))
+        .unwrap_or(u);
+    let u = u.split([';', '?']).next().unwrap_or(u);
+    match u.rsplit_once('@') {
+        Some((user, host)) => {
+            if host.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(format!("{user}@{}", host.to_ascii_lowercase()))
+            } else {
+                Cow::Borrowed(u)
+            }
+        }
+        None => lower(u),
+    }
+}
+
+/// Host of a URI (after `@`, before port/params), lower-cased.
+pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
+    match uri_address(uri) {
+        Cow::Borrowed(a) => host_of(a),
+        Cow::Owned(a) => Cow::Owned(host_of(&a).into_owned()),
+    }
+}
+
+/// The host part of a `user@host` address (already lower-cased).
+fn host_of(a: &str) -> Cow<'_, str> {
+    let host = a.rsplit_once('@').map(|(_, h)| h).unwrap_or(a);
+    // strip :port (but keep IPv6 literals intact)
+    if host.starts_with('[') {
+        let inner = host.split(']').next().unwrap_or(host);
+        return match host.get(inner.len()..inner.len() + 1) {
+            Some("]") => Cow::Borrowed(&host[..inner.len() + 1]),
+            _ => Cow::Owned(format!("{inner}]")),
+        };
+    }
+    Cow::Borrowed(host.split(':').next().unwrap_or(host))
+}
+
+/// `s` lower-cased, borrowed when it already is.
+pub(crate) fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
     }
 }

@@ -23,7 +23,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::message::{Header, MessageKind, Method, ParsedBy, SipMessage};
+use std::borrow::Cow;
+
+use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
 use super::scan::{self, StartLine};
 
@@ -56,10 +58,6 @@ pub enum SipParseError {
     /// No blank line ends the headers.
     #[error("headers not terminated")]
     Unterminated,
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Parses one framed message (start line to end of body).
@@ -123,44 +121,80 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
             Err(SipParseError::StartLine(start_line_text(bytes)))
         };
     };
-    let kind = match scan::parse_start_line(&bytes[..nl]) {
-        Some(StartLine::Request { method, uri }) => MessageKind::Request {
-            method: Method::from_token(&String::from_utf8_lossy(method)),
-            uri: lossy(uri),
-        },
-        Some(StartLine::Response { code, reason }) => MessageKind::Response {
-            code,
-            reason: lossy(reason),
-        },
+    if scan::parse_start_line(&bytes[..nl]).is_none() {
+        return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
+    }
+    let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
+    // One copy of the start line and headers. Invalid UTF-8 is replaced as
+    // `from_utf8_lossy` does; every delimiter the scanner looks for is ASCII,
+    // so the lines, names and values found in the copy are those of the
+    // bytes, each converted alone.
+    let head = &bytes[..end.headers_end];
+    let (mut text, valid) = match std::str::from_utf8(head) {
+        Ok(s) => (s.to_owned(), true),
+        Err(_) => (String::from_utf8_lossy(head).into_owned(), false),
+    };
+    let tb = text.as_bytes();
+    let tnl = scan::first_lf(tb).unwrap_or(tb.len());
+    let (kind, start) = match scan::parse_start_line(&tb[..tnl]) {
+        Some(StartLine::Request { method, uri }) => (
+            MessageKind::Request {
+                method: Method::from_token(str_of(&text, method)),
+            },
+            span_of(tb, uri),
+        ),
+        Some(StartLine::Response { code, reason }) => {
+            (MessageKind::Response { code }, span_of(tb, reason))
+        }
         None => return Err(SipParseError::StartLine(start_line_text(&bytes[..nl]))),
     };
-    let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
-    let block = &bytes[end.headers_start..end.headers_end];
+    let mut unusual = !bytes[..nl].ends_with(b"\r");
+    let block = tb.get(tnl + 1..).unwrap_or(&[]);
+    let mut headers: Vec<(Span, Span)> = Vec::with_capacity(32);
+    let mut folded: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut iter = scan::HeaderIter::new(block);
+    for h in iter.by_ref() {
+        unusual |= valid && h.name.len() == 1;
+        let value = match h.value {
+            Cow::Borrowed(v) => span_of(tb, v),
+            Cow::Owned(v) => {
+                folded.push((headers.len(), v));
+                Span::default()
+            }
+        };
+        headers.push((span_of(tb, h.name), value));
+    }
+    unusual |= iter.saw_unusual();
+    if !valid {
+        unusual |= unusual_names_values(&bytes[end.headers_start..end.headers_end]);
+    }
+    for (i, v) in folded {
+        let start = text.len();
+        text.push_str(&String::from_utf8_lossy(&v));
+        if let Some(h) = headers.get_mut(i) {
+            h.1 = Span {
+                start,
+                end: text.len(),
+            };
+        }
+    }
     let mut msg = SipMessage {
+        text,
         kind,
+        start,
         call_id: None,
         cseq: None,
         from: None,
         to: None,
         contact: None,
-        p_asserted_identity: None,
+        pai: None,
         via_branch: None,
         content_type: None,
-        headers: Vec::with_capacity(24),
+        headers,
         body: Vec::new(),
         parsed_by: ParsedBy::Tolerant,
     };
-    let mut content_length = None;
-    let mut unusual = !bytes[..nl].ends_with(b"\r");
-    let mut iter = scan::HeaderIter::new(block);
-    for h in iter.by_ref() {
-        let name = lossy_flag(h.name, &mut unusual);
-        let value = lossy_flag(&h.value, &mut unusual);
-        unusual |= h.name.len() == 1;
-        fill_typed(&mut msg, h.name, &value, &mut content_length);
-        msg.headers.push(Header { name, value });
-    }
-    unusual |= iter.saw_unusual();
+    let content_length = fill_typed(&mut msg);
     let body = &bytes[end.body_start..];
     let body = match content_length {
         Some(n) if n < body.len() => &body[..n],
@@ -170,14 +204,33 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
     Ok((msg, unusual))
 }
 
-fn lossy_flag(b: &[u8], unusual: &mut bool) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => {
-            *unusual = true;
-            String::from_utf8_lossy(b).into_owned()
-        }
+/// The span of `part`, a sub-slice of `whole`.
+fn span_of(whole: &[u8], part: &[u8]) -> Span {
+    let start = (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len());
+    Span {
+        start,
+        end: (start + part.len()).min(whole.len()),
     }
+}
+
+/// `part` (a sub-slice of `text`'s bytes cut at ASCII delimiters) as text.
+fn str_of<'a>(text: &'a str, part: &[u8]) -> &'a str {
+    span_of(text.as_bytes(), part).get(text)
+}
+
+/// True when a header name or value of the raw block is not UTF-8 (the
+/// original bytes, as the converted copy no longer shows it) or a name is
+/// one byte long (a compact form).
+fn unusual_names_values(block: &[u8]) -> bool {
+    let mut unusual = false;
+    for h in scan::HeaderIter::new(block) {
+        unusual |= std::str::from_utf8(h.name).is_err()
+            || std::str::from_utf8(&h.value).is_err()
+            || h.name.len() == 1;
+    }
+    unusual
 }
 
 fn start_line_text(line: &[u8]) -> String {
@@ -186,40 +239,76 @@ fn start_line_text(line: &[u8]) -> String {
     String::from_utf8_lossy(cut).into_owned()
 }
 
-/// Fills the typed field a header feeds, first occurrence wins.
-fn fill_typed(msg: &mut SipMessage, name: &[u8], value: &str, content_length: &mut Option<usize>) {
-    let n = name;
-    match n.len() {
-        1 => match n[0].to_ascii_lowercase() {
-            b'i' => set_once(&mut msg.call_id, || value.to_string()),
-            b'f' => set_once(&mut msg.from, || parse_name_addr(value)),
-            b't' => set_once(&mut msg.to, || parse_name_addr(value)),
-            b'm' => set_once(&mut msg.contact, || parse_name_addr(value)),
-            b'v' => via(msg, value),
-            b'c' => set_once(&mut msg.content_type, || media_type(value)),
-            b'l' => *content_length = Some(value.trim().parse().unwrap_or(usize::MAX)),
-            _ => {}
-        },
-        _ if n.eq_ignore_ascii_case(b"call-id") => set_once(&mut msg.call_id, || value.to_string()),
-        _ if n.eq_ignore_ascii_case(b"cseq") && msg.cseq.is_none() => msg.cseq = parse_cseq(value),
-        _ if n.eq_ignore_ascii_case(b"from") => set_once(&mut msg.from, || parse_name_addr(value)),
-        _ if n.eq_ignore_ascii_case(b"to") => set_once(&mut msg.to, || parse_name_addr(value)),
-        _ if n.eq_ignore_ascii_case(b"contact") => {
-            set_once(&mut msg.contact, || parse_name_addr(value))
+/// Fills the typed fields from the headers, first occurrence wins; returns
+/// the Content-Length (the last one wins, as in the framer).
+fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
+    let mut content_length = None;
+    let mut seen_via = false;
+    let text = msg.text.as_str();
+    for &(ns, vs) in &msg.headers {
+        let n = ns.get(text).as_bytes();
+        let value = vs.get(text);
+        let field = match n.len() {
+            1 => match n[0].to_ascii_lowercase() {
+                b'i' => Field::CallId,
+                b'f' => Field::From,
+                b't' => Field::To,
+                b'm' => Field::Contact,
+                b'v' => Field::Via,
+                b'c' => Field::ContentType,
+                b'l' => Field::ContentLength,
+                _ => continue,
+            },
+            2 if n.eq_ignore_ascii_case(b"to") => Field::To,
+            3 if n.eq_ignore_ascii_case(b"via") => Field::Via,
+            4 if n.eq_ignore_ascii_case(b"from") => Field::From,
+            4 if n.eq_ignore_ascii_case(b"cseq") => Field::CSeq,
+            7 if n.eq_ignore_ascii_case(b"call-id") => Field::CallId,
+            7 if n.eq_ignore_ascii_case(b"contact") => Field::Contact,
+            12 if n.eq_ignore_ascii_case(b"content-type") => Field::ContentType,
+            14 if n.eq_ignore_ascii_case(b"content-length") => Field::ContentLength,
+            19 if n.eq_ignore_ascii_case(b"p-asserted-identity") => Field::Pai,
+            _ => continue,
+        };
+        let na = |v: &str| NameAddrSpans::of(text, &parse_name_addr(v));
+        match field {
+            Field::CallId => set_once(&mut msg.call_id, || Span::of(text, value)),
+            Field::CSeq => {
+                if msg.cseq.is_none() {
+                    msg.cseq = parse_cseq(value);
+                }
+            }
+            Field::From => set_once(&mut msg.from, || na(value)),
+            Field::To => set_once(&mut msg.to, || na(value)),
+            Field::Contact => set_once(&mut msg.contact, || na(value)),
+            Field::Pai => set_once(&mut msg.pai, || na(value)),
+            Field::Via => {
+                if !seen_via {
+                    seen_via = true;
+                    msg.via_branch = via_branch(value).map(|b| Span::of(text, b));
+                }
+            }
+            Field::ContentType => set_once(&mut msg.content_type, || media_type(value)),
+            Field::ContentLength => {
+                content_length = Some(value.trim().parse().unwrap_or(usize::MAX))
+            }
         }
-        _ if n.eq_ignore_ascii_case(b"via") => via(msg, value),
-        _ if n.eq_ignore_ascii_case(b"p-asserted-identity") => {
-            set_once(&mut msg.p_asserted_identity, || parse_name_addr(value))
-        }
-        _ if n.eq_ignore_ascii_case(b"content-type") => {
-            set_once(&mut msg.content_type, || media_type(value))
-        }
-        // Last one wins, as in the framer.
-        _ if n.eq_ignore_ascii_case(b"content-length") => {
-            *content_length = Some(value.trim().parse().unwrap_or(usize::MAX))
-        }
-        _ => {}
     }
+    content_length
+}
+
+/// The headers with a typed field.
+#[derive(Clone, Copy)]
+enum Field {
+    CallId,
+    CSeq,
+    From,
+    To,
+    Contact,
+    Pai,
+    Via,
+    ContentType,
+    ContentLength,
 }
 
 fn set_once<T>(slot: &mut Option<T>, f: impl FnOnce() -> T) {
@@ -228,23 +317,13 @@ fn set_once<T>(slot: &mut Option<T>, f: impl FnOnce() -> T) {
     }
 }
 
-/// The branch of the topmost Via (first header, first comma-separated entry).
-fn via(msg: &mut SipMessage, value: &str) {
-    if msg.via_branch.is_some()
-        || msg
-            .headers
-            .iter()
-            .any(|h| scan::name_is(h.name.as_bytes(), "via", Some(b'v')))
-    {
-        return;
-    }
+/// The branch of a Via value's first comma-separated entry.
+fn via_branch(value: &str) -> Option<&str> {
     let top = value.split(',').next().unwrap_or(value);
-    msg.via_branch = top.split(';').skip(1).find_map(|p| {
+    top.split(';').skip(1).find_map(|p| {
         let (n, v) = p.split_once('=')?;
-        n.trim()
-            .eq_ignore_ascii_case("branch")
-            .then(|| v.trim().to_string())
-    });
+        n.trim().eq_ignore_ascii_case("branch").then(|| v.trim())
+    })
 }
 
 /// `type/subtype`, lower-cased, parameters removed.
@@ -288,30 +367,30 @@ mod tests {
         let m = parse_message(&samples::message()).unwrap();
         assert_eq!(m.parsed_by, ParsedBy::Rsip);
         assert_eq!(m.method(), Some(&Method::Message));
-        assert_eq!(m.call_id.as_deref(), Some("0c1f7d3b6e0a4f7b8b1d"));
+        assert_eq!(m.call_id(), Some("0c1f7d3b6e0a4f7b8b1d"));
         assert_eq!(m.cseq, Some((3, Method::Message)));
-        let from = m.from.as_ref().unwrap();
+        let from = m.from().unwrap();
         assert_eq!(from.address(), "alice@contoso.com");
-        assert_eq!(from.tag(), Some("8d2f0c"));
-        assert_eq!(from.epid(), Some("5f1e6c2b9a"));
-        assert_eq!(m.to.as_ref().unwrap().tag(), Some("1a7e93"));
-        let contact = m.contact.as_ref().unwrap();
+        assert_eq!(from.tag().as_deref(), Some("8d2f0c"));
+        assert_eq!(from.epid().as_deref(), Some("5f1e6c2b9a"));
+        assert_eq!(m.to().unwrap().tag().as_deref(), Some("1a7e93"));
+        let contact = m.contact().unwrap();
         assert_eq!(
             contact.uri_param("opaque"),
             Some("user:epid:zVqR1J2mY1y5Hn0PZ2tK0gAA")
         );
         assert_eq!(
-            m.p_asserted_identity.as_ref().unwrap().display.as_deref(),
+            m.p_asserted_identity().unwrap().display().as_deref(),
             Some("Alice Example")
         );
-        assert_eq!(m.via_branch.as_deref(), Some("z9hG4bK5a1"));
+        assert_eq!(m.via_branch(), Some("z9hG4bK5a1"));
         assert_eq!(m.content_type.as_deref(), Some("text/plain"));
         assert_eq!(
             m.header("ms-conversation-id"),
             Some("AcqEGK3mFJX0p0Z6Q1eJ2w")
         );
         assert_eq!(m.headers_named("via").count(), 2);
-        assert_eq!(m.headers[0].name, "Via");
+        assert_eq!(m.headers().next().unwrap().name, "Via");
         assert_eq!(m.body, b"hello");
     }
 
@@ -331,7 +410,7 @@ mod tests {
             b.content_type.as_deref(),
             Some("application/msrtc-event-categories+xml")
         );
-        assert_eq!(b.to.as_ref().unwrap().epid(), Some("77aa"));
+        assert_eq!(b.to().unwrap().epid().as_deref(), Some("77aa"));
         let st =
             crate::sip::body::presence::parse_presence(b.content_type.as_deref().unwrap(), &b.body)
                 .unwrap();
@@ -354,30 +433,28 @@ mod tests {
     fn response_with_diagnostics() {
         let m = parse_message(&samples::response_480()).unwrap();
         assert_eq!(m.status(), Some(480));
-        assert!(
-            matches!(&m.kind, MessageKind::Response { reason, .. } if reason == "Temporarily Unavailable")
-        );
+        assert_eq!(m.reason(), Some("Temporarily Unavailable"));
         assert!(
             m.header("ms-diagnostics")
                 .unwrap()
                 .starts_with("1034;reason=\"Previous hop")
         );
         assert_eq!(m.cseq, Some((1, Method::Invite)));
-        assert_eq!(m.from.as_ref().unwrap().display.as_deref(), Some("Alice"));
+        assert_eq!(m.from().unwrap().display().as_deref(), Some("Alice"));
         assert!(m.body.is_empty());
     }
 
     #[test]
     fn compact_and_folded() {
         let m = parse_message(&samples::invite_compact()).unwrap();
-        assert_eq!(m.call_id.as_deref(), Some("inv-compact-1"));
-        assert_eq!(m.from.as_ref().unwrap().epid(), Some("e1"));
-        assert_eq!(m.to.as_ref().unwrap().address(), "bob@hotmail.com");
+        assert_eq!(m.call_id(), Some("inv-compact-1"));
+        assert_eq!(m.from().unwrap().epid().as_deref(), Some("e1"));
+        assert_eq!(m.to().unwrap().address(), "bob@hotmail.com");
         assert_eq!(
-            m.contact.as_ref().unwrap().uri_param("opaque"),
+            m.contact().unwrap().uri_param("opaque"),
             Some("user:epid:zz")
         );
-        assert_eq!(m.via_branch.as_deref(), Some("z9hG4bKinv"));
+        assert_eq!(m.via_branch(), Some("z9hG4bKinv"));
         assert_eq!(m.content_type.as_deref(), Some("application/sdp"));
         assert_eq!(m.header("subject"), Some("folded subject line"));
         assert_eq!(m.header("i"), Some("inv-compact-1"));
@@ -389,7 +466,7 @@ mod tests {
         let raw = b"MESSAGE sip:a@b.com SIP/2.0\nl: 2\ni: x\n\nabcdef";
         let m = parse_message(raw).unwrap();
         assert_eq!(m.body, b"ab");
-        assert_eq!(m.call_id.as_deref(), Some("x"));
+        assert_eq!(m.call_id(), Some("x"));
     }
 
     #[test]

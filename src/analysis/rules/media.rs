@@ -3,10 +3,12 @@
 //! specifics": unsupported invitations answered 200 OK) and PIC-MULTIPARTY
 //! ("General restrictions" 4: no multiparty IM).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::fmt::Write;
 
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
+use crate::analysis::hash::FxHashMap;
 use crate::analysis::transactions::RequestInfo;
 use crate::analysis::view::{MsgView, Side};
 use crate::sip::Method;
@@ -43,8 +45,8 @@ pub(crate) fn media(v: &MsgView<'_, '_>, f: &mut Findings) -> Vec<String> {
         format!(
             "{method} {who} offers {} ({} -> {}); KB 897567 General 1: only IM and presence are supported with public IM providers (no file transfer, audio, video or sharing)",
             offered.join(", "),
-            crate::analysis::view::party(v.ev.msg.from.as_ref()),
-            crate::analysis::view::party(v.ev.msg.to.as_ref()),
+            crate::analysis::view::party(v.ev.msg.from()),
+            crate::analysis::view::party(v.ev.msg.to()),
         ),
     );
     offered
@@ -82,8 +84,18 @@ pub(crate) fn false_accept(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findi
 /// Parties seen per Ms-Conversation-ID with a provider (PIC-MULTIPARTY).
 #[derive(Default)]
 pub(crate) struct Conversations {
-    live: HashMap<String, (BTreeSet<String>, Vec<u64>, Timestamp)>,
+    /// By `capture|conversation ID`.
+    live: FxHashMap<String, Conversation>,
     last_purge: Timestamp,
+    /// Where keys are written before they are looked up.
+    scratch: String,
+}
+
+/// One conversation's parties, the frames that added them, and its last activity.
+struct Conversation {
+    parties: BTreeSet<String>,
+    frames: Vec<u64>,
+    last: Timestamp,
 }
 
 /// Conversations untouched this long (capture time) are forgotten.
@@ -95,22 +107,19 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     let Some(p) = v.provider else { return };
     let m = v.ev.msg;
     let Some(method) = m.method() else { return };
-    let key = format!("{}|{}", v.ev.flow.capture, v.call_id);
+    let capture = &v.ev.flow.capture;
     let kb =
         "KB 897567 General 4: a federated public IM user can only be in a two-party conversation";
     let focus_in = |s: &str| s.to_ascii_lowercase().contains("app:conf:focus");
     match method {
         Method::Invite => {
-            let uri = match &m.kind {
-                crate::sip::MessageKind::Request { uri, .. } => uri.as_str(),
-                _ => "",
-            };
+            let uri = m.request_uri().unwrap_or("");
             let focus = m.header("Ms-Focus-Uri").map(str::to_string).or_else(|| {
                 [
                     Some(uri),
-                    m.contact.as_ref().map(|c| c.uri.as_str()),
-                    m.from.as_ref().map(|a| a.uri.as_str()),
-                    m.to.as_ref().map(|a| a.uri.as_str()),
+                    m.contact().map(|c| c.uri),
+                    m.from().map(|a| a.uri),
+                    m.to().map(|a| a.uri),
                 ]
                 .into_iter()
                 .flatten()
@@ -120,7 +129,7 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
             if let Some(focus) = focus {
                 f.report(
                     "PIC-MULTIPARTY",
-                    key.clone(),
+                    format!("{}|{}", capture, v.call_id),
                     Some(&p.name),
                     v.evidence(),
                     format!(
@@ -137,7 +146,7 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
                 .unwrap_or("?");
             f.report(
                 "PIC-MULTIPARTY",
-                key.clone(),
+                format!("{}|{}", capture, v.call_id),
                 Some(&p.name),
                 v.evidence(),
                 format!(
@@ -155,32 +164,49 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
         return;
     };
     convs.purge(v.time());
-    let e = convs
-        .live
-        .entry(format!("{}|{conv}", v.ev.flow.capture))
-        .or_insert_with(|| (BTreeSet::new(), Vec::new(), v.time()));
-    e.2 = v.time();
+    convs.scratch.clear();
+    let _ = write!(convs.scratch, "{capture}|{conv}");
+    if !convs.live.contains_key(convs.scratch.as_str()) {
+        let fresh = Conversation {
+            parties: BTreeSet::new(),
+            frames: Vec::new(),
+            last: v.time(),
+        };
+        convs.live.insert(convs.scratch.clone(), fresh);
+    }
+    let Some(e) = convs.live.get_mut(convs.scratch.as_str()) else {
+        return;
+    };
+    e.last = v.time();
     let mut grew = false;
-    for a in [m.from.as_ref(), m.to.as_ref()].into_iter().flatten() {
-        grew |= e.0.insert(crate::analysis::view::party(Some(a)));
+    for a in [m.from(), m.to()].into_iter().flatten() {
+        let party = crate::analysis::view::party_ref(Some(a));
+        if !e.parties.contains(party.as_ref()) {
+            e.parties.insert(party.into_owned());
+            grew = true;
+        }
     }
-    if grew && e.1.len() < 16 {
-        e.1.push(v.ev.first.frame);
+    if grew && e.frames.len() < 16 {
+        e.frames.push(v.ev.first.frame);
     }
-    if e.0.len() >= 3 {
-        let parties: Vec<String> = e.0.iter().cloned().collect();
-        let frames = e.1.clone();
-        f.report(
+    if e.parties.len() >= 3 {
+        let e = &*e;
+        f.report_with(
             "PIC-MULTIPARTY",
-            format!("{}|conv|{conv}", v.ev.flow.capture),
+            format_args!("{}|conv|{conv}", capture),
             Some(&p.name),
-            v.evidence().with_frames(&frames),
-            format!(
-                "conversation {conv} with {} spans {} parties ({}); {kb}",
-                p.name,
-                parties.len(),
-                parties.join(", ")
-            ),
+            || {
+                let parties: Vec<String> = e.parties.iter().cloned().collect();
+                (
+                    v.evidence().with_frames(&e.frames),
+                    format!(
+                        "conversation {conv} with {} spans {} parties ({}); {kb}",
+                        p.name,
+                        parties.len(),
+                        parties.join(", ")
+                    ),
+                )
+            },
         );
     }
 }
@@ -192,6 +218,6 @@ impl Conversations {
         }
         self.last_purge = now;
         self.live
-            .retain(|_, e| now.0 - e.2.0 < CONVERSATION_IDLE_NS);
+            .retain(|_, e| now.0 - e.last.0 < CONVERSATION_IDLE_NS);
     }
 }

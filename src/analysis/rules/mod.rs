@@ -9,8 +9,3 @@ pub(crate) mod session;
 pub(crate) mod source;
 pub(crate) mod tls;
 pub(crate) mod transport;
-
-/// Dedup key prefix for one flow of one capture.
-pub(crate) fn flow_key(v: &super::view::MsgView<'_, '_>) -> String {
-    format!("{}|{}", v.ev.flow.capture, v.ev.flow.id.0)
-}

@@ -2,30 +2,36 @@
 //! specifics"), PIC-CLOSED-SESSION ("Yahoo! specifics", heuristic) and
 //! PIC-AOL-URL ("AOL specifics").
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt::Write;
 
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
+use crate::analysis::hash::FxHashMap;
 use crate::analysis::im::ImState;
-use crate::analysis::view::{MsgView, Side, party};
+use crate::analysis::view::{MsgView, Side, party, party_ref};
 use crate::sip::Method;
 
 /// First endpoint seen per (capture, enterprise user, provider): (endpoint id, frame).
 #[derive(Default)]
 pub(crate) struct Endpoints {
-    first: HashMap<(String, String, String), (String, u64)>,
+    /// Keyed by capture, user and provider, each written with its length
+    /// first (`5:a.pcap|17:alice@contoso.com|MSN`) so no two triples share a key.
+    first: FxHashMap<String, (String, u64)>,
+    /// Where keys are written before they are looked up.
+    scratch: String,
 }
 
 /// The enterprise endpoint id of an outbound request: From `epid`, else the
 /// Contact GRUU instance (`opaque=user:epid:...`).
-fn endpoint_id(v: &MsgView<'_, '_>) -> Option<String> {
+fn endpoint_id<'m>(v: &MsgView<'m, '_>) -> Option<Cow<'m, str>> {
     let m = v.ev.msg;
-    if let Some(e) = m.from.as_ref().and_then(|a| a.epid()) {
-        return Some(e.to_string());
+    if let Some(e) = m.from().and_then(|a| a.epid()) {
+        return Some(e);
     }
-    let c = m.contact.as_ref()?;
+    let c = m.contact()?;
     let opaque = c.uri_param("opaque")?;
-    opaque.strip_prefix("user:epid:").map(str::to_string)
+    opaque.strip_prefix("user:epid:").map(Cow::Borrowed)
 }
 
 /// PIC-MPOP: one enterprise user talks to a provider from two or more endpoints.
@@ -35,30 +41,46 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
         return;
     }
     let Some(epid) = endpoint_id(v) else { return };
-    let user = party(v.local());
-    let key = (v.ev.flow.capture.to_string(), user.clone(), p.name.clone());
-    let (first, frame) = eps
-        .first
-        .entry(key)
-        .or_insert_with(|| (epid.clone(), v.ev.first.frame))
-        .clone();
-    if first == epid {
+    let user = party_ref(v.local());
+    let capture = &v.ev.flow.capture;
+    eps.scratch.clear();
+    let _ = write!(
+        eps.scratch,
+        "{}:{capture}|{}:{user}|{}",
+        capture.len(),
+        user.len(),
+        p.name
+    );
+    let (first, frame) = match eps.first.get(eps.scratch.as_str()) {
+        Some(e) => e,
+        None => {
+            let e = (epid.to_string(), v.ev.first.frame);
+            eps.first.insert(eps.scratch.clone(), e);
+            return;
+        }
+    };
+    if *first == epid {
         return;
     }
-    let yahoo = if p.name.eq_ignore_ascii_case("Yahoo") {
-        " Yahoo! does not support MPOP: the other endpoints show \"Unavailable\"/\"Offline\" to the Yahoo! client."
-    } else {
-        ""
-    };
-    f.report(
+    let frame = *frame;
+    f.report_with(
         "PIC-MPOP",
-        format!("{}|{user}|{}", v.ev.flow.capture, p.name),
+        format_args!("{}|{user}|{}", capture, p.name),
         Some(&p.name),
-        v.evidence().with_frames(&[frame]),
-        format!(
-            "{user} talks to {} from two endpoints (epid {first} in frame {frame}, epid {epid}); KB 897567 General 6: with several signed-in endpoints presence updates may not reach the public client.{yahoo}",
-            p.name
-        ),
+        || {
+            let yahoo = if p.name.eq_ignore_ascii_case("Yahoo") {
+                " Yahoo! does not support MPOP: the other endpoints show \"Unavailable\"/\"Offline\" to the Yahoo! client."
+            } else {
+                ""
+            };
+            (
+                v.evidence().with_frames(&[frame]),
+                format!(
+                    "{user} talks to {} from two endpoints (epid {first} in frame {frame}, epid {epid}); KB 897567 General 6: with several signed-in endpoints presence updates may not reach the public client.{yahoo}",
+                    p.name
+                ),
+            )
+        },
     );
 }
 
@@ -115,7 +137,7 @@ pub(crate) fn aol_url(v: &MsgView<'_, '_>, f: &mut Findings) {
         v.evidence(),
         format!(
             "message from AOL user {} carries a URL in AOL's rewritten form `_http://..._ (http:// ...)`; KB 897567 AOL: URLs sent by AOL users arrive rewritten",
-            party(v.ev.msg.from.as_ref())
+            party(v.ev.msg.from())
         ),
     );
 }

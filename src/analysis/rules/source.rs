@@ -3,8 +3,8 @@
 //! retirement dates judged by the capture's timestamps) and PIC-EASI ("MSN
 //! (Windows Live) specifics", EASI IDs).
 
-use super::flow_key;
 use crate::analysis::findings::Findings;
+use crate::analysis::flows::{by_domain, provider_domain};
 use crate::analysis::view::{MsgView, Side};
 use crate::providers::{Provider, ProviderTable, is_easi};
 
@@ -15,7 +15,7 @@ fn is_ip_literal(host: &str) -> bool {
 
 /// True for a provider that takes EASI addresses (one listing msn.com).
 fn takes_easi(p: &Provider) -> bool {
-    p.domain("msn.com").is_some()
+    provider_domain(p, "msn.com").is_some()
 }
 
 /// PIC-UNKNOWN-SOURCE: the sender claims a provider's user (P-Asserted-Identity,
@@ -26,7 +26,7 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut
         return;
     };
     let host = id.host();
-    let Some((claimed, _)) = table.by_domain(&host) else {
+    let Some((claimed, _)) = by_domain(table, &host) else {
         return;
     };
     if claimed.ranges.is_empty() {
@@ -36,22 +36,27 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut
     if claimed.contains(src) {
         return;
     }
-    let from_where = match table.by_addr(src) {
-        Some(other) => format!("from {} which is in {}'s documented range", src, other.name),
-        None => format!("from {src}, outside {}'s documented ranges", claimed.name),
-    };
-    f.report(
+    let flow = v.ev.flow;
+    f.report_with(
         "PIC-UNKNOWN-SOURCE",
-        format!("{}|{}", flow_key(v), claimed.name),
+        format_args!("{}|{}|{}", flow.capture, flow.id.0, claimed.name),
         Some(&claimed.name),
-        v.evidence(),
-        format!(
-            "SIP claiming {} user {} ({}) came {from_where}; KB 897567 Firewall: provider traffic comes from the documented addresses ({})",
-            claimed.name,
-            id.address(),
-            v.ev.msg.method().map(|m| m.as_str().to_string()).or(v.ev.msg.status().map(|c| c.to_string())).unwrap_or_default(),
-            claimed.ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
-        ),
+        || {
+            let from_where = match table.by_addr(src) {
+                Some(other) => format!("from {} which is in {}'s documented range", src, other.name),
+                None => format!("from {src}, outside {}'s documented ranges", claimed.name),
+            };
+            (
+                v.evidence(),
+                format!(
+                    "SIP claiming {} user {} ({}) came {from_where}; KB 897567 Firewall: provider traffic comes from the documented addresses ({})",
+                    claimed.name,
+                    id.address(),
+                    v.ev.msg.method().map(|m| m.as_str().to_string()).or(v.ev.msg.status().map(|c| c.to_string())).unwrap_or_default(),
+                    claimed.ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        },
     );
 }
 
@@ -67,36 +72,34 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Finding
     if is_ip_literal(&host) {
         return;
     }
+    let flow = v.ev.flow;
     let addr = remote.address();
-    let key = format!("{}|{}", flow_key(v), addr);
-    match table.by_domain(&host) {
+    match by_domain(table, &host) {
         Some((owner, entry)) => {
             if entry.retired_at(v.time()) {
-                let day = entry.retired.map(|r| r.rfc3339()).unwrap_or_default();
-                f.report(
-                    "PIC-DOMAIN",
-                    key,
-                    Some(&owner.name),
-                    v.evidence(),
-                    format!(
-                        "{} address {addr} uses {host}, retired on {} (capture time {}); KB 897567 Supported provider domains: {host} is no longer federated{}",
-                        owner.name,
-                        day.get(..10).unwrap_or(&day),
-                        v.time().rfc3339(),
-                        if host == "icq.com" { " (disconnected 2011-06-10, when AOL sold ICQ)" } else { "" }
-                    ),
-                );
+                f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&owner.name), || {
+                    let day = entry.retired.map(|r| r.rfc3339()).unwrap_or_default();
+                    (
+                        v.evidence(),
+                        format!(
+                            "{} address {addr} uses {host}, retired on {} (capture time {}); KB 897567 Supported provider domains: {host} is no longer federated{}",
+                            owner.name,
+                            day.get(..10).unwrap_or(&day),
+                            v.time().rfc3339(),
+                            if host == "icq.com" { " (disconnected 2011-06-10, when AOL sold ICQ)" } else { "" }
+                        ),
+                    )
+                });
             } else if owner.name != p.name && v.side == Side::Out && v.is_request() {
-                f.report(
-                    "PIC-DOMAIN",
-                    key,
-                    Some(&p.name),
-                    v.evidence(),
-                    format!(
-                        "{addr} is a {} domain but is addressed through {}'s connection; KB 897567 Supported provider domains lists {host} under {}",
-                        owner.name, p.name, owner.name
-                    ),
-                );
+                f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
+                    (
+                        v.evidence(),
+                        format!(
+                            "{addr} is a {} domain but is addressed through {}'s connection; KB 897567 Supported provider domains lists {host} under {}",
+                            owner.name, p.name, owner.name
+                        ),
+                    )
+                });
             }
         }
         None => {
@@ -106,16 +109,15 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Finding
             if remote_is_addressed && takes_easi(p) {
                 return;
             }
-            f.report(
-                "PIC-DOMAIN",
-                key,
-                Some(&p.name),
-                v.evidence(),
-                format!(
-                    "{} party {addr} has domain {host}, which is not on {}'s list; KB 897567 Supported provider domains",
-                    p.name, p.name
-                ),
-            );
+            f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
+                (
+                    v.evidence(),
+                    format!(
+                        "{} party {addr} has domain {host}, which is not on {}'s list; KB 897567 Supported provider domains",
+                        p.name, p.name
+                    ),
+                )
+            });
         }
     }
 }
@@ -130,18 +132,22 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings)
     let Some(remote) = v.remote() else { return };
     let addr = remote.address();
     let host = remote.host();
-    if is_ip_literal(&host) || is_easi(&addr) || table.by_domain(&host).is_some() {
+    if is_ip_literal(&host) || is_easi(&addr) || by_domain(table, &host).is_some() {
         return;
     }
-    let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(&addr);
-    f.report(
+    f.report_with(
         "PIC-EASI",
-        format!("{}|{addr}", v.ev.flow.capture),
+        format_args!("{}|{addr}", v.ev.flow.capture),
         Some(&p.name),
-        v.evidence(),
-        format!(
-            "{addr} (a non-provider domain) is addressed through {} directly; KB 897567 MSN, EASI IDs: write it as {user}({host})@msn.com",
-            p.name
-        ),
+        || {
+            let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(&addr);
+            (
+                v.evidence(),
+                format!(
+                    "{addr} (a non-provider domain) is addressed through {} directly; KB 897567 MSN, EASI IDs: write it as {user}({host})@msn.com",
+                    p.name
+                ),
+            )
+        },
     );
 }
