@@ -50,6 +50,10 @@ pub(crate) struct Half {
     pub stuck: bool,
     /// Records seen in this direction.
     pub records: u64,
+    /// A renegotiation is under way: new keys wait for this side's ChangeCipherSpec.
+    pub awaiting_ccs: bool,
+    /// The renegotiated keys, installed at the ChangeCipherSpec.
+    pub pending_dec: Option<RecordDecryptor>,
 }
 
 impl Half {

@@ -76,6 +76,9 @@ pub struct TlsStatus {
     pub certificates: Vec<CertInfo>,
 }
 
+/// TLS 1.3 key generations tried when a KeyUpdate may have been lost in a gap.
+const MAX_LOST_KEY_UPDATES: usize = 2;
+
 /// Handshake transcript kept for the extended master secret (bounded).
 const MAX_TRANSCRIPT: usize = 512 * 1024;
 
@@ -361,11 +364,20 @@ impl TlsFlow {
             }
             return;
         }
-        if h.content_type == CT_CCS {
+        if h.content_type == CT_CCS && (self.tls13 || !self.dirs[i].awaiting_ccs) {
             // TLS 1.3 middlebox-compatibility record, or a stray one.
             return;
         }
         self.decrypt_record(i, h, frag, meta, keys, out);
+        if h.content_type == CT_CCS {
+            // The ChangeCipherSpec of a renegotiation: the new keys start now.
+            let half = &mut self.dirs[i];
+            half.awaiting_ccs = false;
+            half.dec = half.pending_dec.take();
+            half.seq = 0;
+            half.nonce_delta = None;
+            self.refresh_keys(keys);
+        }
     }
 
     /// A ChangeCipherSpec in direction `i` (TLS 1.0–1.2): records after it are protected.
@@ -479,8 +491,26 @@ impl TlsFlow {
                 half.joiner.push(&half.plain);
                 self.drain_handshake(i, keys);
             }
+            // Alerts (close_notify, errors) carry nothing for SIP.
             CT_ALERT => {}
             _ => {}
+        }
+    }
+
+    /// A ClientHello under encryption (TLS 1.0–1.2): a new handshake whose keys
+    /// take over in each direction at that direction's ChangeCipherSpec.
+    fn start_renegotiation(&mut self) {
+        self.master = None;
+        self.looked_up = None;
+        self.resumed = false;
+        self.full_server_flight = false;
+        self.encrypted_premaster = None;
+        self.session_hash = None;
+        self.issued_ticket = Vec::new();
+        self.rsa_tried = false;
+        for h in &mut self.dirs {
+            h.awaiting_ccs = true;
+            h.pending_dec = None;
         }
     }
 
@@ -512,7 +542,10 @@ impl TlsFlow {
             self.transcript_on = true;
             self.transcript.clear();
         }
-        if self.transcript_on && !self.dirs[i].encrypted {
+        if t == HS_CLIENT_HELLO && i == 0 && self.dirs[0].encrypted && !self.tls13 {
+            self.start_renegotiation();
+        }
+        if self.transcript_on {
             if self.transcript.len() + msg.len() <= MAX_TRANSCRIPT {
                 self.transcript.extend_from_slice(msg);
             } else {
@@ -844,8 +877,14 @@ impl TlsFlow {
         let (c, s) = decryptors12(&p, m, etm);
         match (c, s) {
             (Ok(c), Ok(s)) => {
-                self.dirs[0].dec = Some(c);
-                self.dirs[1].dec = Some(s);
+                for (half, dec) in self.dirs.iter_mut().zip([c, s]) {
+                    // During a renegotiation the new keys wait for this side's ChangeCipherSpec.
+                    if half.awaiting_ccs {
+                        half.pending_dec = Some(dec);
+                    } else {
+                        half.dec = Some(dec);
+                    }
+                }
                 self.problem = None;
                 self.status.key_source = Some(master.source);
                 self.master = Some(master);
@@ -964,6 +1003,7 @@ impl TlsFlow {
                     BulkCipher::Aes128Cbc | BulkCipher::Aes256Cbc | BulkCipher::TripleDesCbc
                 )
             });
+        let (tls13, suite) = (self.tls13, self.suite);
         let half = &mut self.dirs[i];
         let chained = || -> Confirm {
             // Without a decryptor: the next header must follow exactly.
@@ -998,14 +1038,36 @@ impl TlsFlow {
                 self.unrecoverable = true;
                 return chained();
             }
-            return match find_seq(dec, &h, frag, first, win, &hints, &mut half.plain) {
-                Some((seq, ct)) => Confirm::Yes {
+            if let Some((seq, ct)) = find_seq(dec, &h, frag, first, win, &hints, &mut half.plain) {
+                return Confirm::Yes {
                     consumed: end,
                     seq,
                     ct,
-                },
-                None => Confirm::No,
-            };
+                };
+            }
+            // TLS 1.3: a KeyUpdate may have been lost in the gap; try the next generations.
+            if let (true, Phase13::Application, Some(suite)) = (tls13, half.phase, suite) {
+                let mut secret = half.secret.clone();
+                for _ in 0..MAX_LOST_KEY_UPDATES {
+                    let Some(s) = secret else { break };
+                    let next = Secret::new(&next_traffic_secret(suite.prf, s.bytes()));
+                    if let Ok(mut d) = decryptor13(suite, &next)
+                        && let Some((seq, ct)) =
+                            find_seq(&mut d, &h, frag, 0, win, &[], &mut half.plain)
+                    {
+                        half.secret = Some(next);
+                        half.dec = Some(d);
+                        half.seq = 0;
+                        return Confirm::Yes {
+                            consumed: end,
+                            seq,
+                            ct,
+                        };
+                    }
+                    secret = Some(next);
+                }
+            }
+            return Confirm::No;
         }
         // TLS 1.0 CBC: the IV is the previous record's last ciphertext block.
         // Take it from this candidate and verify the record after it.

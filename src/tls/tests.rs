@@ -456,3 +456,66 @@ fn garbage_and_truncation_never_panic() {
         }
     }
 }
+
+#[test]
+fn tls13_key_update_lost_in_a_gap() {
+    // Client stream: the KeyUpdate record starts at offset 7839 (27 bytes),
+    // message 8 follows; cut from inside the KeyUpdate into message 8.
+    let evs = events("tls13-keyupdate.pcap");
+    let keys = keylog("tls13-keyupdate.keylog");
+    let full = whole(&evs, &keys);
+    let r = whole(&cut(&evs, Direction::ToServer, 7842, 200), &keys);
+    let st = r.flow.status();
+    assert_eq!(st.integrity_failures, 0, "{:?}", st.failure);
+    assert_eq!(r.breaks, [1, 0]);
+    // Message 8 (SUBSCRIBE) is lost; 11, 13 and 15 are decrypted with the next keys.
+    assert_eq!(sip_messages(&r.plain[0]), sip_messages(&full.plain[0]) - 1);
+    assert_eq!(r.plain[1], full.plain[1]);
+}
+
+#[test]
+fn tls12_renegotiation_switches_keys_at_each_change_cipher_spec() {
+    // OpenSSL s_server/s_client over loopback: the server sends HelloRequest,
+    // the client renegotiates (abbreviated, by ticket) under encryption, then
+    // sends the MESSAGE with the new keys.
+    let evs = events("../src/tls/testdata/tls12-renegotiation.pcap");
+    let keys = keylog("../src/tls/testdata/tls12-renegotiation.keylog");
+    let r = whole(&evs, &keys);
+    let st = r.flow.status();
+    assert_eq!(st.integrity_failures, 0, "{:?}", st.failure);
+    assert!(st.decrypted);
+    let text = String::from_utf8_lossy(&r.plain[0]);
+    assert!(text.contains("CSeq: 1 INVITE"), "{text}");
+    assert!(text.contains("CSeq: 2 MESSAGE"), "{text}");
+}
+
+#[test]
+fn legacy_ciphers_after_a_loss() {
+    // 3DES with TLS 1.0's chained IV resynchronises; RC4 cannot, and says so.
+    for (name, recovers) in [("tls10-rsa-3des", true), ("tls12-rsa-rc4-sha", false)] {
+        if !sample(&format!("{name}.pcap")).exists() {
+            continue;
+        }
+        let evs = events(&format!("{name}.pcap"));
+        let keys = keylog(&format!("{name}.keylog"));
+        let full = whole(&evs, &keys);
+        assert_eq!(
+            sip_messages(&full.plain[0]) + sip_messages(&full.plain[1]),
+            16,
+            "{name}"
+        );
+        let r = whole(&cut(&evs, Direction::ToServer, 8000, 300), &keys);
+        let st = r.flow.status();
+        assert!(st.decrypted, "{name}");
+        assert_eq!(r.plain[1], full.plain[1], "{name}: other direction");
+        let after = sip_messages(&r.plain[0]);
+        let why = st.failure.clone().unwrap_or_default();
+        if recovers {
+            assert_eq!(r.breaks[0], 1, "{name}: {why}");
+            assert!(after + 2 >= sip_messages(&full.plain[0]), "{name}: {after}");
+        } else {
+            assert!(why.contains("cannot be resynchronised"), "{name}: {why}");
+            assert!(after < sip_messages(&full.plain[0]));
+        }
+    }
+}
