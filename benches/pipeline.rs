@@ -76,12 +76,12 @@ fn frame_all(data: &Arc<Vec<u8>>) -> u64 {
             ts: f.ts,
         };
         last = Some(meta);
-        if let Ok(Some(p)) = dec.decode(f.link, f.data, f.ts) {
-            if let Transport::Tcp(t) = p.transport {
-                let s = SocketAddr::new(p.src, t.src_port);
-                let d = SocketAddr::new(p.dst, t.dst_port);
-                reasm.segment(s, d, &t, meta, &mut sink);
-            }
+        if let Ok(Some(p)) = dec.decode(f.link, f.data, f.ts)
+            && let Transport::Tcp(t) = p.transport
+        {
+            let s = SocketAddr::new(p.src, t.src_port);
+            let d = SocketAddr::new(p.dst, t.dst_port);
+            reasm.segment(s, d, &t, meta, &mut sink);
         }
     }
     if let Some(m) = last {

@@ -516,7 +516,9 @@ fn no_key_says_no_secret() {
 /// Every TLS sample on disk is covered by a test above (a new sample needs one).
 #[test]
 fn every_tls_sample_is_tested() {
+    // The tlslite-ng 3DES / RC4 samples are tested in tests/tls_legacy_samples.rs.
     const TESTED: &[&str] = &[
+        "tls10-rsa-3des.pcap",
         "tls10-rsa-cbc.pcap",
         "tls11-rsa-cbc.pcap",
         "tls12-ccm.pcap",
@@ -527,9 +529,12 @@ fn every_tls_sample_is_tested() {
         "tls12-gcm.pcap",
         "tls12-resume-id.pcap",
         "tls12-resume-ticket.pcap",
+        "tls12-rsa-3des.pcap",
         "tls12-rsa-aes256-cbc-sha256.pcap",
         "tls12-rsa-cbc-sha.pcap",
         "tls12-rsa-cbc-sha256-etm.pcap",
+        "tls12-rsa-rc4-md5.pcap",
+        "tls12-rsa-rc4-sha.pcap",
         "tls13-gap.pcap",
         "tls13-keyupdate.pcap",
         "tls13.pcap",
