@@ -16,6 +16,8 @@ mod secret;
 mod session;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod rustls_tests;
 
 pub use keys::{KeyLogStats, KeySource, KeyStore};
 pub use session::{CertInfo, TlsFlow, TlsStatus};

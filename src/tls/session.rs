@@ -145,6 +145,8 @@ pub struct TlsFlow {
     unrecoverable: bool,
     /// The RSA private keys were tried on this connection's pre-master.
     rsa_tried: bool,
+    /// `finish` ran.
+    finished: bool,
 }
 
 /// Where decrypted data goes: `(direction, plaintext, frame)`; empty plaintext = discontinuity.
@@ -252,6 +254,10 @@ impl TlsFlow {
 
     /// The connection ended: settle the failure reason if nothing was decrypted.
     pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
         for h in &mut self.dirs {
             if h.deframer.pending() > 0 || h.resync.as_ref().is_some_and(|r| !r.buf.is_empty()) {
                 self.status.records_undecrypted += 1;
@@ -287,6 +293,11 @@ impl TlsFlow {
                 why.push("no application data".into());
             } else if !self.saw_client_hello {
                 why.push("handshake not captured".into());
+            } else if st.records_undecrypted > 0 {
+                why.push(format!(
+                    "no key for the application data ({})",
+                    records(st.records_undecrypted, "not decrypted")
+                ));
             }
         } else if st.integrity_failures > 0 {
             why.push(records(st.integrity_failures, "failed integrity checks"));
