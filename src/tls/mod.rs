@@ -12,12 +12,12 @@ mod keys;
 mod messages;
 mod record;
 mod resync;
+#[cfg(test)]
+mod rustls_tests;
 mod secret;
 mod session;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod rustls_tests;
 
 pub use keys::{KeyLogStats, KeySource, KeyStore};
 pub use session::{CertInfo, TlsFlow, TlsStatus};
