@@ -48,8 +48,6 @@ pub(crate) struct Half {
     pub verified: u64,
     /// No more decryption possible in this direction (RC4 after a gap).
     pub stuck: bool,
-    /// Records seen in this direction.
-    pub records: u64,
     /// A renegotiation is under way: new keys wait for this side's ChangeCipherSpec.
     pub awaiting_ccs: bool,
     /// The renegotiated keys, installed at the ChangeCipherSpec.

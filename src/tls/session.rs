@@ -259,7 +259,12 @@ impl TlsFlow {
         }
         self.finished = true;
         for h in &mut self.dirs {
-            if h.deframer.pending() > 0 || h.resync.as_ref().is_some_and(|r| !r.buf.is_empty()) {
+            if h.deframer.pending() > 0 {
+                self.status.records_undecrypted += 1;
+            }
+            if h.resync.is_some() {
+                // Still looking for a record after a gap: at least the cut one is lost.
+                self.lost_records += 1;
                 self.status.records_undecrypted += 1;
             }
         }
@@ -356,7 +361,6 @@ impl TlsFlow {
         keys: &KeyStore,
         out: &mut Out<'_>,
     ) {
-        self.dirs[i].records += 1;
         if !self.dirs[i].encrypted {
             match h.content_type {
                 CT_HANDSHAKE => {
@@ -618,6 +622,12 @@ impl TlsFlow {
         self.tls13 = tls13;
         self.suite = s;
         match s {
+            _ if sh.version < 0x0301 => {
+                self.problem = Some(KeyProblem::Unsupported(format!(
+                    "{} (SSL 3.0 key derivation is not implemented)",
+                    self.status.cipher.as_deref().unwrap_or("?")
+                )));
+            }
             None => {
                 self.problem = Some(KeyProblem::Unsupported(format!("0x{:04X}", sh.suite)));
             }
@@ -1004,6 +1014,11 @@ impl TlsFlow {
         let end = pos + HEADER_LEN + h.len;
         let frag = &buf[pos + HEADER_LEN..end];
         let half = &mut self.dirs[i];
+        if !half.encrypted && h.content_type == CT_APPDATA && self.saw_server_hello && !self.tls13 {
+            // Application data: the ChangeCipherSpec was lost in the gap.
+            half.encrypted = true;
+            half.seq = 0;
+        }
         if half.encrypted && half.dec.is_none() && !half.stuck {
             self.refresh_keys(keys);
         }

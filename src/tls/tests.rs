@@ -519,3 +519,29 @@ fn legacy_ciphers_after_a_loss() {
         }
     }
 }
+
+#[test]
+fn change_cipher_spec_lost_in_a_gap() {
+    // Cut the client's ChangeCipherSpec and Finished records exactly: the
+    // next record is application data, protected, at sequence number 1.
+    let evs = events("tls12-gcm.pcap");
+    let keys = keylog("tls12-gcm.keylog");
+    let client: Vec<u8> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Data(Direction::ToServer, b) => Some(b.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let at = client
+        .windows(6)
+        .position(|w| w == [0x14, 3, 3, 0, 1, 1])
+        .unwrap();
+    let fin = u16::from_be_bytes([client[at + 9], client[at + 10]]) as usize;
+    let r = whole(&cut(&evs, Direction::ToServer, at, 6 + 5 + fin), &keys);
+    let full = whole(&evs, &keys);
+    assert_eq!(r.plain, full.plain);
+    assert_eq!(r.breaks, [1, 0]);
+    assert_eq!(r.flow.status().integrity_failures, 0);
+}
