@@ -5,10 +5,7 @@
 //! and, briefly, for completed ones (to recognise retransmitted finals).
 
 use std::borrow::Borrow;
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use super::hash::FxHashMap;
 use super::model::TransactionStats;
@@ -23,10 +20,12 @@ const OPEN_KEEP_NS: i64 = 300_000_000_000;
 
 #[derive(Clone, Debug)]
 struct TxKey {
-    call_id: String,
+    /// Call-ID then branch, in one allocation.
+    text: Box<str>,
+    /// Where the branch starts in `text`.
+    split: usize,
     cseq: u32,
     method: Method,
-    branch: String,
 }
 
 /// A transaction key as borrowed parts, so a message can be looked up without copying them.
@@ -37,7 +36,11 @@ trait KeyView {
 
 impl KeyView for TxKey {
     fn parts(&self) -> (&str, u32, &Method, &str) {
-        (&self.call_id, self.cseq, &self.method, &self.branch)
+        let (call_id, branch) = self
+            .text
+            .split_at_checked(self.split)
+            .unwrap_or((&self.text, ""));
+        (call_id, self.cseq, &self.method, branch)
     }
 }
 
@@ -47,9 +50,9 @@ impl KeyView for (&str, u32, &Method, &str) {
     }
 }
 
-impl<'a> Borrow<dyn KeyView + 'a> for Arc<TxKey> {
+impl<'a> Borrow<dyn KeyView + 'a> for TxKey {
     fn borrow(&self) -> &(dyn KeyView + 'a) {
-        &**self
+        self
     }
 }
 
@@ -99,11 +102,9 @@ pub(crate) struct RequestInfo {
 }
 
 struct TxState {
-    /// Its key (shared with the map and the expiry queues).
-    key: Arc<TxKey>,
-    /// Insertion number: tells a queued expiry from one of an earlier
-    /// transaction the same key replaced.
-    seq: u64,
+    /// Number of purges done when its request (or, once completed, its final
+    /// response) was seen: only later purges can forget it.
+    epoch: u64,
     info: RequestInfo,
     src: std::net::SocketAddr,
     final_code: Option<u16>,
@@ -121,46 +122,46 @@ pub(crate) enum TxVerdict {
     Response(Option<RequestInfo>),
 }
 
-/// When a transaction may be forgotten: its completion (or, while it is
-/// open, its request) time, ordered by time then insertion.
-struct Due {
-    at: i64,
-    seq: u64,
-    key: Arc<TxKey>,
-}
-
-impl PartialEq for Due {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-
-impl Eq for Due {}
-
-impl PartialOrd for Due {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-impl Ord for Due {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
-    }
-}
-
 /// The live transactions and the counters.
-#[derive(Default)]
+///
+/// Purges (RFC 3261 timers, at most once a second of capture time) are
+/// lazy: a transaction a purge would have removed is treated as gone from
+/// then on and physically dropped by an occasional sweep, so no purge
+/// visits every live transaction.
 pub(crate) struct Transactions {
-    live: FxHashMap<Arc<TxKey>, TxState>,
-    /// Completed transactions by completion time, earliest first.
-    done_q: BinaryHeap<Reverse<Due>>,
-    /// Transactions by request time, earliest first (those completed since are skipped).
-    open_q: BinaryHeap<Reverse<Due>>,
-    next_seq: u64,
+    live: FxHashMap<TxKey, TxState>,
     /// Counters for the output.
     pub stats: TransactionStats,
     last_purge: Timestamp,
+    /// Purges so far.
+    purges: u64,
+    /// Sweep when `live` holds this many.
+    sweep_at: usize,
+}
+
+impl Default for Transactions {
+    fn default() -> Self {
+        Transactions {
+            live: FxHashMap::default(),
+            stats: TransactionStats::default(),
+            last_purge: Timestamp::default(),
+            purges: 0,
+            sweep_at: MIN_SWEEP,
+        }
+    }
+}
+
+/// Fewest stored transactions worth a sweep.
+const MIN_SWEEP: usize = 1024;
+
+/// True when a purge since `tx` was last updated would have removed it
+/// (purge times only grow, so the last purge decides).
+fn purged(tx: &TxState, purges: u64, last_purge: Timestamp) -> bool {
+    purges > tx.epoch
+        && match tx.done_at {
+            Some(d) => last_purge.0 - d.0 >= COMPLETED_KEEP_NS,
+            None => last_purge.0 - tx.info.ts.0 >= OPEN_KEEP_NS,
+        }
 }
 
 fn no_response(m: &Method) -> bool {
@@ -195,50 +196,54 @@ impl Transactions {
         let key: &dyn KeyView = &view;
         match msg.status() {
             None => {
-                if let Some(tx) = self.live.get(key)
+                let old = self.live.get(key);
+                if let Some(tx) = old
+                    && !purged(tx, self.purges, self.last_purge)
                     && tx.src == src
                 {
                     self.stats.retransmissions += 1;
                     return TxVerdict::Retransmission;
                 }
+                if let Some(tx) = old
+                    && tx.done_at.is_none()
+                    && purged(tx, self.purges, self.last_purge)
+                {
+                    self.stats.unanswered += 1;
+                }
                 self.stats.transactions += 1;
                 let info = info();
-                let key = Arc::new(TxKey {
-                    call_id: call_id.to_string(),
+                let mut text = String::with_capacity(call_id.len() + branch.len());
+                text.push_str(call_id);
+                text.push_str(branch);
+                let key = TxKey {
+                    text: text.into_boxed_str(),
+                    split: call_id.len(),
                     cseq: *cseq,
                     method: cmethod.clone(),
-                    branch: branch.to_string(),
-                });
-                let seq = self.next_seq;
-                self.next_seq += 1;
-                let done_at = no_response(&info.method).then_some(ts);
-                let due = Due {
-                    at: done_at.unwrap_or(info.ts).0,
-                    seq,
-                    key: key.clone(),
                 };
-                if done_at.is_some() {
-                    self.done_q.push(Reverse(due));
-                } else {
-                    self.open_q.push(Reverse(due));
-                }
-                // An equal key already there keeps its `Arc`; only the state is replaced.
                 self.live.insert(
-                    key.clone(),
+                    key,
                     TxState {
-                        key,
-                        seq,
-                        done_at,
+                        epoch: self.purges,
+                        done_at: no_response(&info.method).then_some(ts),
                         info,
                         src,
                         final_code: None,
                         provisional: Vec::new(),
                     },
                 );
+                if self.live.len() >= self.sweep_at {
+                    self.sweep();
+                }
                 TxVerdict::NewRequest
             }
             Some(code) => {
-                let Some(tx) = self.live.get_mut(key) else {
+                let (purges, last_purge) = (self.purges, self.last_purge);
+                let Some(tx) = self
+                    .live
+                    .get_mut(key)
+                    .filter(|tx| !purged(tx, purges, last_purge))
+                else {
                     self.stats.unmatched_responses += 1;
                     return TxVerdict::Response(None);
                 };
@@ -256,11 +261,7 @@ impl Transactions {
                 }
                 tx.final_code = Some(code);
                 tx.done_at = Some(ts);
-                self.done_q.push(Reverse(Due {
-                    at: ts.0,
-                    seq: tx.seq,
-                    key: tx.key.clone(),
-                }));
+                tx.epoch = purges;
                 let ms = (ts.seconds_since(tx.info.ts) * 1000.0).max(0.0);
                 let method = tx.info.method.as_str();
                 match self.stats.response_ms.get_mut(method) {
@@ -279,44 +280,32 @@ impl Transactions {
 
     /// Forgets completed transactions older than `COMPLETED_KEEP_NS` and
     /// open ones older than `OPEN_KEEP_NS` (counted unanswered), at most
-    /// once a second of capture time. The queues give the expired ones
-    /// without visiting the others.
+    /// once a second of capture time: lazily, see [`Transactions`].
     fn purge(&mut self, now: Timestamp) {
         if now.0 - self.last_purge.0 < 1_000_000_000 {
             return;
         }
         self.last_purge = now;
-        while let Some(Reverse(due)) = self.done_q.peek() {
-            if now.0 - due.at < COMPLETED_KEEP_NS {
-                break;
+        self.purges += 1;
+    }
+
+    /// Drops the transactions purges have forgotten.
+    fn sweep(&mut self) {
+        let (purges, last_purge) = (self.purges, self.last_purge);
+        let stats = &mut self.stats;
+        self.live.retain(|_, tx| {
+            let gone = purged(tx, purges, last_purge);
+            if gone && tx.done_at.is_none() {
+                stats.unanswered += 1;
             }
-            if let Some(Reverse(due)) = self.done_q.pop()
-                && self
-                    .live
-                    .get(&*due.key)
-                    .is_some_and(|tx| tx.seq == due.seq && tx.done_at.is_some())
-            {
-                self.live.remove(&*due.key);
-            }
-        }
-        while let Some(Reverse(due)) = self.open_q.peek() {
-            if now.0 - due.at < OPEN_KEEP_NS {
-                break;
-            }
-            if let Some(Reverse(due)) = self.open_q.pop()
-                && self
-                    .live
-                    .get(&*due.key)
-                    .is_some_and(|tx| tx.seq == due.seq && tx.done_at.is_none())
-            {
-                self.live.remove(&*due.key);
-                self.stats.unanswered += 1;
-            }
-        }
+            !gone
+        });
+        self.sweep_at = (self.live.len() * 2).max(MIN_SWEEP);
     }
 
     /// End of capture: counts transactions still without a final response.
     pub fn finish(mut self) -> TransactionStats {
+        // Open ones a purge forgot were unanswered too.
         self.stats.unanswered += self.live.values().filter(|t| t.done_at.is_none()).count() as u64;
         self.stats
     }
@@ -324,6 +313,9 @@ impl Transactions {
     /// Live transactions (for memory-bound tests).
     #[cfg(test)]
     pub fn live(&self) -> usize {
-        self.live.len()
+        self.live
+            .values()
+            .filter(|t| !purged(t, self.purges, self.last_purge))
+            .count()
     }
 }
