@@ -24,72 +24,11 @@
 //! log for the RSA key alone. With no key, tshark decodes no SIP.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-/// The sample directory.
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
-
-/// Runs `fedscope analyze FILE ARGS --format json --quiet` and parses the JSON.
-fn analyze(file: &str, args: &[String]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_fedscope"))
-        .arg("analyze")
-        .arg(samples().join(file))
-        .args(args)
-        .args(["--format", "json", "--quiet"])
-        .output()
-        .expect("run fedscope");
-    assert!(
-        out.status.success(),
-        "fedscope analyze {file} {args:?} failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{file}: JSON: {e}\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-/// `--keylog samples/NAME.keylog`.
-fn keylog(name: &str) -> Vec<String> {
-    vec![
-        "--keylog".into(),
-        samples()
-            .join(format!("{name}.keylog"))
-            .display()
-            .to_string(),
-    ]
-}
-
-/// `--rsa-key samples/keys/FILE`.
-fn rsa_key(file: &str) -> Vec<String> {
-    vec![
-        "--rsa-key".into(),
-        samples().join("keys").join(file).display().to_string(),
-    ]
-}
-
-/// SIP counts from the JSON, requests by method and responses by status.
-fn counts(j: &Value) -> BTreeMap<String, u64> {
-    let mut m = BTreeMap::new();
-    for key in ["requests", "responses"] {
-        if let Some(o) = j["sip"][key].as_object() {
-            for (k, v) in o {
-                if v.as_u64().unwrap_or(0) > 0 {
-                    m.insert(k.clone(), v.as_u64().unwrap_or(0));
-                }
-            }
-        }
-    }
-    m
-}
+mod common;
+use common::{analyze, counts, keylog, rsa_key, samples};
 
 /// The standard exchange of one connection.
 fn expected() -> BTreeMap<String, u64> {
