@@ -16,6 +16,8 @@
 #[allow(dead_code)]
 #[path = "tls_samples/pcap.rs"]
 mod pcap;
+#[path = "tls_samples/rng.rs"]
+mod rng;
 #[allow(dead_code)]
 #[path = "tls_samples/sip.rs"]
 mod sip;
@@ -25,6 +27,7 @@ use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
 use pcap::{Frame, PcapOut, TcpConv};
+use rng::Rng;
 
 /// 2026-11-21T09:00:00Z in microseconds.
 const BASE_US: u64 = 1_795_251_600 * 1_000_000;
@@ -40,18 +43,6 @@ pub struct Written {
     pub connections: usize,
     /// SIP messages by method / status code.
     pub counts: BTreeMap<String, u64>,
-}
-
-/// Small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 /// One open connection and the messages still to send.

@@ -21,6 +21,8 @@ mod drive;
 #[allow(dead_code)]
 #[path = "tls_samples/pcap.rs"]
 mod pcap;
+#[path = "tls_samples/rng.rs"]
+mod rng;
 #[allow(dead_code)]
 #[path = "tls_samples/sip.rs"]
 mod sip;
@@ -32,6 +34,7 @@ use std::path::PathBuf;
 
 use drive::{RustlsPair, Transcript};
 use pcap::{Frame, PcapOut, TcpConv};
+use rng::Rng;
 
 /// 2026-11-21T09:00:00Z in microseconds.
 const BASE_US: u64 = 1_795_251_600 * 1_000_000;
@@ -41,18 +44,6 @@ struct Live {
     pair: RustlsPair,
     conv: TcpConv,
     todo: VecDeque<sip::Step>,
-}
-
-/// Small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
