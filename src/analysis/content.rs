@@ -5,7 +5,7 @@
 
 use crate::sip::SipMessage;
 use crate::sip::body::filetransfer::{FileTransferKind, parse_file_transfer};
-use crate::sip::body::presence::{PresenceState, availability_name, parse_presence};
+use crate::sip::body::presence::{PresenceState, availability_name};
 use crate::sip::body::{multipart, sdp};
 
 /// Calls `f` with the body's parts: the body itself, or each part of a multipart body.
@@ -102,11 +102,7 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 /// The presence state of a NOTIFY/BENOTIFY body, named ("Be Right Back",
 /// "In a meeting", "Out to Lunch" ...), with availability and activity.
 pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)> {
-    let ct = msg.content_type.as_deref()?;
-    if msg.body.is_empty() {
-        return None;
-    }
-    let st = parse_presence(ct, &msg.body)?;
+    let st = msg.presence()?;
     let activity = st.activity.as_deref().unwrap_or("").to_ascii_lowercase();
     let note = st.note.as_deref().unwrap_or("").to_ascii_lowercase();
     let named = if matches!(activity.as_str(), "in-a-meeting" | "in-a-conference") {
@@ -124,5 +120,5 @@ pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)
             _ => return None,
         }
     };
-    Some((named, st))
+    Some((named, st.clone()))
 }

@@ -3,6 +3,7 @@
 //! addresses", "Supported provider domains").
 
 use super::events::{FlowContext, SipEvent};
+use super::hash::FxHashMap;
 use crate::providers::{DomainEntry, Provider, ProviderTable};
 use crate::time::Timestamp;
 
@@ -60,6 +61,53 @@ pub(crate) fn by_domain<'t>(
     })
 }
 
+/// `ProviderTable::by_domain` through a hash index built once: the first
+/// provider (and entry) in table order listing each domain.
+pub(crate) struct DomainIndex<'p> {
+    table: &'p ProviderTable,
+    map: FxHashMap<&'p str, (usize, usize)>,
+}
+
+impl<'p> DomainIndex<'p> {
+    /// Indexes `table`'s domains.
+    pub fn new(table: &'p ProviderTable) -> Self {
+        let mut map = FxHashMap::default();
+        for (pi, p) in table.providers.iter().enumerate() {
+            for (di, e) in p.domains.iter().enumerate() {
+                map.entry(e.name.as_str()).or_insert((pi, di));
+            }
+        }
+        DomainIndex { table, map }
+    }
+
+    /// The table.
+    pub fn table(&self) -> &'p ProviderTable {
+        self.table
+    }
+
+    /// Indices of the first provider listing `domain` and of its entry.
+    fn find(&self, domain: &str) -> Option<(usize, usize)> {
+        let d = trimmed(domain);
+        if d.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.map.get(d.to_ascii_lowercase().as_str()).copied()
+        } else {
+            self.map.get(d).copied()
+        }
+    }
+
+    /// The provider that lists `domain` (case-insensitive), with the entry.
+    pub fn by_domain(&self, domain: &str) -> Option<(&'p Provider, &'p DomainEntry)> {
+        let (pi, di) = self.find(domain)?;
+        let p = self.table.providers.get(pi)?;
+        Some((p, p.domains.get(di)?))
+    }
+
+    /// Index of the provider that lists `domain`.
+    pub fn provider_index(&self, domain: &str) -> Option<usize> {
+        self.find(domain).map(|(pi, _)| pi)
+    }
+}
+
 impl FlowState {
     /// Attribution by address range, as soon as the flow is seen.
     pub fn by_range(table: &ProviderTable, flow: &FlowContext) -> FlowState {
@@ -77,18 +125,14 @@ impl FlowState {
 
     /// Attribution by SIP domain when no range matched: the end that sends
     /// as (or is addressed as) a provider-domain user. True when newly attributed.
-    pub fn by_domain(&mut self, table: &ProviderTable, ev: &SipEvent<'_>) -> bool {
+    pub fn by_domain(&mut self, index: &DomainIndex<'_>, ev: &SipEvent<'_>) -> bool {
         if self.provider.is_some() {
             return false;
         }
         let m = ev.msg;
         let find = |a: Option<crate::sip::NameAddr<'_>>| {
             let h = a.map(|a| a.host()).unwrap_or_default();
-            let d = trimmed(&h);
-            table
-                .providers
-                .iter()
-                .position(|p| p.domains.iter().any(|e| eq_lower(&e.name, d)))
+            index.provider_index(&h)
         };
         let is_req = m.method().is_some();
         // (sender identity, receiver identity)

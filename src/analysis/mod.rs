@@ -38,8 +38,8 @@ pub use model::{
 pub use rules::catalog::RuleInfo;
 
 use findings::{Evidence, Findings};
-use flows::FlowState;
 pub(crate) use flows::by_domain as provider_by_domain;
+use flows::{DomainIndex, FlowState};
 use hash::FxHashMap;
 use im::ImSessions;
 use presence::Subscriptions;
@@ -82,6 +82,7 @@ impl Default for AnalysisConfig {
 /// The streaming analyzer for one capture.
 pub struct Analyzer<'p> {
     providers: &'p ProviderTable,
+    domains: DomainIndex<'p>,
     config: AnalysisConfig,
     flows: FxHashMap<(std::sync::Arc<str>, u64), FlowState>,
     tx: Transactions,
@@ -100,6 +101,7 @@ impl<'p> Analyzer<'p> {
     pub fn new(providers: &'p ProviderTable, config: AnalysisConfig) -> Self {
         Analyzer {
             providers,
+            domains: DomainIndex::new(providers),
             config,
             flows: FxHashMap::default(),
             tx: Transactions::default(),
@@ -191,7 +193,7 @@ impl<'p> Analyzer<'p> {
             st.first_ts = Some(ev.last.ts);
             st.first_frame = Some(ev.first.frame);
         }
-        let newly = st.by_domain(self.providers, ev);
+        let newly = st.by_domain(&self.domains, ev);
         let (provider_idx, provider_end) = (st.provider, st.provider_end);
         let flow_rules_before = (st.plaintext_done, st.port_done);
         let (mut plaintext_done, mut port_done) = flow_rules_before;
@@ -247,8 +249,8 @@ impl<'p> Analyzer<'p> {
             self.remember_flow_rules(&key, plaintext_done, port_done);
         }
         let f = &mut self.findings;
-        rules::source::unknown_source(&v, self.providers, f);
-        rules::source::domain(&v, self.providers, f);
+        rules::source::unknown_source(&v, &self.domains, f);
+        rules::source::domain(&v, &self.domains, f);
         if let TxVerdict::Response(req) = verdict {
             if let Some(req) = req {
                 rules::media::false_accept(&v, &req, f);
@@ -258,7 +260,7 @@ impl<'p> Analyzer<'p> {
             }
             return;
         }
-        rules::source::easi(&v, self.providers, f);
+        rules::source::easi(&v, &self.domains, f);
         rules::media::multiparty(&v, &mut self.convs, f);
         rules::session::mpop(&v, &mut self.endpoints, f);
         rules::session::aol_url(&v, f);

@@ -108,7 +108,8 @@ struct TxState {
     info: RequestInfo,
     src: std::net::SocketAddr,
     final_code: Option<u16>,
-    provisional: Vec<u16>,
+    /// Provisional codes seen, bit `code - 100` (status codes are 100-699).
+    provisional: u128,
     done_at: Option<Timestamp>,
 }
 
@@ -229,7 +230,7 @@ impl Transactions {
                         info,
                         src,
                         final_code: None,
-                        provisional: Vec::new(),
+                        provisional: 0,
                     },
                 );
                 if self.live.len() >= self.sweep_at {
@@ -248,11 +249,12 @@ impl Transactions {
                     return TxVerdict::Response(None);
                 };
                 if code < 200 {
-                    if tx.provisional.contains(&code) || tx.final_code.is_some() {
+                    let bit = 1u128 << code.saturating_sub(100).min(127);
+                    if tx.provisional & bit != 0 || tx.final_code.is_some() {
                         self.stats.retransmissions += 1;
                         return TxVerdict::Retransmission;
                     }
-                    tx.provisional.push(code);
+                    tx.provisional |= bit;
                     return TxVerdict::Response(Some(tx.info.clone()));
                 }
                 if tx.final_code.is_some() {

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use crate::analysis::{FlowContext, TransportKind};
 use crate::providers::ProviderTable;
 use crate::reassembly::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
-use crate::sip::{ParsedBy, RawMessage, SipFramer, SipMessage, looks_like_sip, parse_message};
+use crate::sip::{
+    Method, ParsedBy, RawMessage, SipFramer, SipMessage, looks_like_sip, parse_message,
+};
 use crate::time::Timestamp;
 use crate::tls::{KeySource, KeyStore, TlsFlow, looks_like_tls};
 
@@ -114,6 +116,10 @@ impl MessageSink<'_> {
         match parse_message(raw.bytes) {
             Ok(msg) => {
                 self.count(&msg);
+                if matches!(msg.method(), Some(Method::Notify | Method::Benotify)) {
+                    // Read on this (parsing) thread, not the analysis one.
+                    let _ = msg.presence();
+                }
                 if fc.domain_provider.is_none() {
                     fc.domain_provider = domain_provider(self.providers, &msg);
                 }

@@ -4,8 +4,11 @@
 //! message however many headers it has.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde::Serialize;
+
+use super::body::presence::{PresenceState, parse_presence};
 
 pub use super::name_addr::NameAddr;
 
@@ -128,30 +131,42 @@ pub enum MessageKind {
     },
 }
 
-/// A byte range of [`SipMessage`]'s text.
+/// A byte range of [`SipMessage`]'s text (which the parser keeps under 2 GiB).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {
     /// First byte.
-    pub start: usize,
+    pub start: u32,
     /// One past the last byte.
-    pub end: usize,
+    pub end: u32,
 }
 
 impl Span {
+    /// The span of bytes `start..end` (saturated at `u32::MAX`, which `get` then refuses).
+    pub fn new(start: usize, end: usize) -> Span {
+        let c = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            start: c(start),
+            end: c(end),
+        }
+    }
+
     /// The span of `part`, a sub-slice of `whole`.
     pub fn of(whole: &str, part: &str) -> Span {
         let start = (part.as_ptr() as usize)
             .saturating_sub(whole.as_ptr() as usize)
             .min(whole.len());
-        Span {
-            start,
-            end: (start + part.len()).min(whole.len()),
-        }
+        Span::new(start, (start + part.len()).min(whole.len()))
+    }
+
+    /// Its length in bytes.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
     }
 
     /// The text of the span (empty when out of range).
     pub fn get(self, text: &str) -> &str {
-        text.get(self.start..self.end).unwrap_or("")
+        text.get(self.start as usize..self.end as usize)
+            .unwrap_or("")
     }
 }
 
@@ -240,6 +255,8 @@ pub struct SipMessage {
     pub body: Vec<u8>,
     /// Which parser read it.
     pub parsed_by: ParsedBy,
+    /// The body's presence state, once read (see [`SipMessage::presence`]).
+    pub(super) presence: OnceLock<Option<PresenceState>>,
 }
 
 impl SipMessage {
@@ -317,9 +334,7 @@ impl SipMessage {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|(n, _)| {
-                n.end - n.start == name.len() && n.get(&self.text).eq_ignore_ascii_case(name)
-            })
+            .find(|(n, _)| n.len() == name.len() && n.get(&self.text).eq_ignore_ascii_case(name))
             .map(|(_, v)| v.get(&self.text))
     }
 
@@ -328,9 +343,24 @@ impl SipMessage {
         self.headers
             .iter()
             .filter(move |(n, _)| {
-                n.end - n.start == name.len() && n.get(&self.text).eq_ignore_ascii_case(name)
+                n.len() == name.len() && n.get(&self.text).eq_ignore_ascii_case(name)
             })
             .map(|(_, v)| v.get(&self.text))
+    }
+
+    /// The presence state the body carries (PIDF or Microsoft categories,
+    /// by Content-Type), read on first use. The parsing stage reads it for
+    /// NOTIFY and BENOTIFY, so the analysis thread finds it ready.
+    pub fn presence(&self) -> Option<&PresenceState> {
+        self.presence
+            .get_or_init(|| {
+                let ct = self.content_type.as_deref()?;
+                if self.body.is_empty() {
+                    return None;
+                }
+                parse_presence(ct, &self.body)
+            })
+            .as_ref()
     }
 
     /// The media type with its parameters as written (`Content-Type` or `c`), if any.
@@ -348,11 +378,12 @@ pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
         .or_else(|| u.strip_prefix("SIP:"))
         .or_else(|| u.strip_prefix("tel:"))
         .unwrap_or(u);
-    let u = u.split([';', '?']).next().unwrap_or(u);
-    match u.rsplit_once('@') {
-        Some((user, host)) => {
+    let u = &u[..memchr::memchr2(b';', b'?', u.as_bytes()).unwrap_or(u.len())];
+    match memchr::memrchr(b'@', u.as_bytes()) {
+        Some(at) => {
+            let host = &u[at + 1..];
             if host.bytes().any(|b| b.is_ascii_uppercase()) {
-                Cow::Owned(format!("{user}@{}", host.to_ascii_lowercase()))
+                Cow::Owned(format!("{}@{}", &u[..at], host.to_ascii_lowercase()))
             } else {
                 Cow::Borrowed(u)
             }
@@ -371,7 +402,7 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
 
 /// The host part of a `user@host` address (already lower-cased).
 fn host_of(a: &str) -> Cow<'_, str> {
-    let host = a.rsplit_once('@').map(|(_, h)| h).unwrap_or(a);
+    let host = memchr::memrchr(b'@', a.as_bytes()).map_or(a, |at| &a[at + 1..]);
     // strip :port (but keep IPv6 literals intact)
     if host.starts_with('[') {
         let inner = host.split(']').next().unwrap_or(host);
@@ -380,7 +411,7 @@ fn host_of(a: &str) -> Cow<'_, str> {
             _ => Cow::Owned(format!("{inner}]")),
         };
     }
-    Cow::Borrowed(host.split(':').next().unwrap_or(host))
+    Cow::Borrowed(&host[..memchr::memchr(b':', host.as_bytes()).unwrap_or(host.len())])
 }
 
 /// `s` lower-cased, borrowed when it already is.

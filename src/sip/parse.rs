@@ -112,6 +112,10 @@ pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
     scan_message(bytes).map(|(m, _)| m)
 }
 
+/// Longest start line and headers read: spans are 32-bit, and folded
+/// values joined after the headers can double the text.
+const MAX_HEAD: usize = (u32::MAX / 4) as usize;
+
 /// Scans a message into the model; also says whether anything unusual was seen.
 fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
     let Some(nl) = scan::first_lf(bytes) else {
@@ -130,6 +134,12 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
     // so the lines, names and values found in the copy are those of the
     // bytes, each converted alone.
     let head = &bytes[..end.headers_end];
+    if head.len() > MAX_HEAD {
+        return Err(SipParseError::Header {
+            offset: 0,
+            reason: format!("{} bytes of headers (at most {MAX_HEAD})", head.len()),
+        });
+    }
     let (mut text, valid) = match std::str::from_utf8(head) {
         Ok(s) => (s.to_owned(), true),
         Err(_) => (String::from_utf8_lossy(head).into_owned(), false),
@@ -150,7 +160,7 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
     };
     let mut unusual = !bytes[..nl].ends_with(b"\r");
     let block = tb.get(tnl + 1..).unwrap_or(&[]);
-    let mut headers: Vec<(Span, Span)> = Vec::with_capacity(32);
+    let mut headers: Vec<(Span, Span)> = Vec::with_capacity(24);
     let mut folded: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut iter = scan::HeaderIter::new(block);
     for h in iter.by_ref() {
@@ -172,10 +182,7 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
         let start = text.len();
         text.push_str(&String::from_utf8_lossy(&v));
         if let Some(h) = headers.get_mut(i) {
-            h.1 = Span {
-                start,
-                end: text.len(),
-            };
+            h.1 = Span::new(start, text.len());
         }
     }
     let mut msg = SipMessage {
@@ -193,6 +200,7 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
         headers,
         body: Vec::new(),
         parsed_by: ParsedBy::Tolerant,
+        presence: std::sync::OnceLock::new(),
     };
     let content_length = fill_typed(&mut msg);
     let body = &bytes[end.body_start..];
@@ -209,10 +217,7 @@ fn span_of(whole: &[u8], part: &[u8]) -> Span {
     let start = (part.as_ptr() as usize)
         .saturating_sub(whole.as_ptr() as usize)
         .min(whole.len());
-    Span {
-        start,
-        end: (start + part.len()).min(whole.len()),
-    }
+    Span::new(start, (start + part.len()).min(whole.len()))
 }
 
 /// `part` (a sub-slice of `text`'s bytes cut at ASCII delimiters) as text.
@@ -319,11 +324,24 @@ fn set_once<T>(slot: &mut Option<T>, f: impl FnOnce() -> T) {
 
 /// The branch of a Via value's first comma-separated entry.
 fn via_branch(value: &str) -> Option<&str> {
-    let top = value.split(',').next().unwrap_or(value);
-    top.split(';').skip(1).find_map(|p| {
-        let (n, v) = p.split_once('=')?;
-        n.trim().eq_ignore_ascii_case("branch").then(|| v.trim())
-    })
+    let b = value.as_bytes();
+    let top = memchr::memchr(b',', b).unwrap_or(b.len());
+    // The parameters: each `;`-separated piece after the first.
+    let mut at = memchr::memchr(b';', &b[..top])?;
+    loop {
+        let start = at + 1;
+        let end = memchr::memchr(b';', &b[start..top]).map_or(top, |j| start + j);
+        let p = &value[start..end];
+        if let Some(eq) = memchr::memchr(b'=', p.as_bytes())
+            && p[..eq].trim().eq_ignore_ascii_case("branch")
+        {
+            return Some(p[eq + 1..].trim());
+        }
+        if end == top {
+            return None;
+        }
+        at = end;
+    }
 }
 
 /// `type/subtype`, lower-cased, parameters removed.

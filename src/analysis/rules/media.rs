@@ -82,20 +82,62 @@ pub(crate) fn false_accept(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findi
 }
 
 /// Parties seen per Ms-Conversation-ID with a provider (PIC-MULTIPARTY).
-#[derive(Default)]
+///
+/// Conversations idle for `CONVERSATION_IDLE_NS` are forgotten by a purge at
+/// most once a second of capture time. Purges are lazy: one a purge would
+/// have removed (purge times only grow, so the last purge since it was
+/// touched decides) starts afresh when next seen, and a sweep drops them
+/// when the table doubles.
 pub(crate) struct Conversations {
     /// By `capture|conversation ID`.
     live: FxHashMap<String, Conversation>,
     last_purge: Timestamp,
+    /// Purges so far.
+    purges: u64,
+    /// Sweep when `live` holds this many.
+    sweep_at: usize,
     /// Where keys are written before they are looked up.
     scratch: String,
 }
+
+impl Default for Conversations {
+    fn default() -> Self {
+        Conversations {
+            live: FxHashMap::default(),
+            last_purge: Timestamp::default(),
+            purges: 0,
+            sweep_at: MIN_SWEEP,
+            scratch: String::new(),
+        }
+    }
+}
+
+/// Fewest stored conversations worth a sweep.
+const MIN_SWEEP: usize = 1024;
 
 /// One conversation's parties, the frames that added them, and its last activity.
 struct Conversation {
     parties: BTreeSet<String>,
     frames: Vec<u64>,
     last: Timestamp,
+    /// Purges done when it was last touched.
+    epoch: u64,
+}
+
+impl Conversation {
+    fn new(at: Timestamp, epoch: u64) -> Self {
+        Conversation {
+            parties: BTreeSet::new(),
+            frames: Vec::new(),
+            last: at,
+            epoch,
+        }
+    }
+
+    /// True when a purge since it was last touched would have removed it.
+    fn purged(&self, purges: u64, last_purge: Timestamp) -> bool {
+        purges > self.epoch && last_purge.0 - self.last.0 >= CONVERSATION_IDLE_NS
+    }
 }
 
 /// Conversations untouched this long (capture time) are forgotten.
@@ -166,18 +208,23 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     convs.purge(v.time());
     convs.scratch.clear();
     let _ = write!(convs.scratch, "{capture}|{conv}");
-    if !convs.live.contains_key(convs.scratch.as_str()) {
-        let fresh = Conversation {
-            parties: BTreeSet::new(),
-            frames: Vec::new(),
-            last: v.time(),
-        };
-        convs.live.insert(convs.scratch.clone(), fresh);
+    let (purges, last_purge) = (convs.purges, convs.last_purge);
+    match convs.live.get_mut(convs.scratch.as_str()) {
+        Some(e) if e.purged(purges, last_purge) => *e = Conversation::new(v.time(), purges),
+        Some(_) => {}
+        None => {
+            let fresh = Conversation::new(v.time(), purges);
+            convs.live.insert(convs.scratch.clone(), fresh);
+            if convs.live.len() >= convs.sweep_at {
+                convs.sweep();
+            }
+        }
     }
     let Some(e) = convs.live.get_mut(convs.scratch.as_str()) else {
         return;
     };
     e.last = v.time();
+    e.epoch = purges;
     let mut grew = false;
     for a in [m.from(), m.to()].into_iter().flatten() {
         let party = crate::analysis::view::party_ref(Some(a));
@@ -217,7 +264,13 @@ impl Conversations {
             return;
         }
         self.last_purge = now;
-        self.live
-            .retain(|_, e| now.0 - e.last.0 < CONVERSATION_IDLE_NS);
+        self.purges += 1;
+    }
+
+    /// Drops the conversations purges have forgotten.
+    fn sweep(&mut self) {
+        let (purges, last_purge) = (self.purges, self.last_purge);
+        self.live.retain(|_, e| !e.purged(purges, last_purge));
+        self.sweep_at = (self.live.len() * 2).max(MIN_SWEEP);
     }
 }

@@ -4,9 +4,9 @@
 //! (Windows Live) specifics", EASI IDs).
 
 use crate::analysis::findings::Findings;
-use crate::analysis::flows::{by_domain, provider_domain};
+use crate::analysis::flows::{DomainIndex, provider_domain};
 use crate::analysis::view::{MsgView, Side};
-use crate::providers::{Provider, ProviderTable, is_easi};
+use crate::providers::{Provider, is_easi};
 
 /// True when the host is an IP literal (no domain to judge).
 fn is_ip_literal(host: &str) -> bool {
@@ -21,12 +21,12 @@ fn takes_easi(p: &Provider) -> bool {
 /// PIC-UNKNOWN-SOURCE: the sender claims a provider's user (P-Asserted-Identity,
 /// From for requests, To for responses) but its address is outside that
 /// provider's ranges (or in another provider's). Once per flow and claim.
-pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
+pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
     let Some(id) = v.sender_identity() else {
         return;
     };
     let host = id.host();
-    let Some((claimed, _)) = by_domain(table, &host) else {
+    let Some((claimed, _)) = index.by_domain(&host) else {
         return;
     };
     if claimed.ranges.is_empty() {
@@ -42,7 +42,7 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut
         format_args!("{}|{}|{}", flow.capture, flow.id.0, claimed.name),
         Some(&claimed.name),
         || {
-            let from_where = match table.by_addr(src) {
+            let from_where = match index.table().by_addr(src) {
                 Some(other) => format!("from {} which is in {}'s documented range", src, other.name),
                 None => format!("from {src}, outside {}'s documented ranges", claimed.name),
             };
@@ -62,7 +62,7 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut
 
 /// PIC-DOMAIN: the provider-side party's domain is not on the provider's
 /// list, or is retired at the message's capture time. Once per flow and address.
-pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
+pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
     if v.side == Side::Unknown {
         return;
@@ -74,7 +74,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Finding
     }
     let flow = v.ev.flow;
     let addr = remote.address();
-    match by_domain(table, &host) {
+    match index.by_domain(&host) {
         Some((owner, entry)) => {
             if entry.retired_at(v.time()) {
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&owner.name), || {
@@ -124,7 +124,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Finding
 
 /// PIC-EASI: an enterprise request through MSN to a non-provider domain not
 /// written as `user(domain)@msn.com`. Once per address.
-pub(crate) fn easi(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings) {
+pub(crate) fn easi(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
     if !takes_easi(p) || v.side != Side::Out || !v.is_request() {
         return;
@@ -132,7 +132,7 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, table: &ProviderTable, f: &mut Findings)
     let Some(remote) = v.remote() else { return };
     let addr = remote.address();
     let host = remote.host();
-    if is_ip_literal(&host) || is_easi(&addr) || by_domain(table, &host).is_some() {
+    if is_ip_literal(&host) || is_easi(&addr) || index.by_domain(&host).is_some() {
         return;
     }
     f.report_with(
