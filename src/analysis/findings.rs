@@ -97,6 +97,11 @@ impl Findings {
         });
     }
 
+    /// Findings so far, handed over (the report spools them).
+    pub fn take(&mut self) -> Vec<Violation> {
+        std::mem::take(&mut self.out)
+    }
+
     /// The findings in capture order.
     pub fn into_sorted(mut self) -> Vec<Violation> {
         self.out

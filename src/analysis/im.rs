@@ -190,6 +190,11 @@ impl ImSessions {
         self.live.len()
     }
 
+    /// Sessions finished so far, handed over (the report spools them).
+    pub fn take_done(&mut self) -> Vec<ImSession> {
+        std::mem::take(&mut self.done)
+    }
+
     /// End of capture: open sessions are reported "open" (page-mode groups "page-mode").
     pub fn finish(mut self) -> Vec<ImSession> {
         let mut rest: Vec<ImState> = self.live.into_values().collect();

@@ -333,6 +333,16 @@ impl<'p> Analyzer<'p> {
         }
     }
 
+    /// IM sessions, presence subscriptions and findings finished since the
+    /// last call, so a long capture's report need not hold them all.
+    pub fn take_done(&mut self) -> (Vec<ImSession>, Vec<PresenceSubscription>, Vec<Violation>) {
+        (
+            self.im.take_done(),
+            self.subs.take_done(),
+            self.findings.take(),
+        )
+    }
+
     /// End of capture: closes open sessions and returns everything found.
     pub fn finish(self) -> AnalysisOutput {
         let mut findings = self.findings;

@@ -219,6 +219,11 @@ impl Subscriptions {
         self.live.len()
     }
 
+    /// Subscriptions finished so far, handed over (the report spools them).
+    pub fn take_done(&mut self) -> Vec<PresenceSubscription> {
+        std::mem::take(&mut self.done)
+    }
+
     /// End of capture: the rest as they stand.
     pub fn finish(mut self) -> Vec<PresenceSubscription> {
         self.done.extend(self.live.into_values().map(|s| s.rec));

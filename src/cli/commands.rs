@@ -177,12 +177,7 @@ fn print_stats(r: &Report) {
             .find(|c| &c.path == path)
             .map(|c| c.bytes)
             .unwrap_or(0) as f64;
-        let messages: u64 = r
-            .flows
-            .iter()
-            .filter(|f| &f.capture == path)
-            .map(|f| f.sip_messages)
-            .sum();
+        let messages = s.sip_messages;
         let wall = (s.wall_ns as f64 / 1e9).max(1e-9);
         let _ = writeln!(
             e,

@@ -95,7 +95,8 @@ impl Keys<'_> {
 pub(crate) struct MessageSink<'a> {
     pub providers: &'a ProviderTable,
     pub sip: SipCounts,
-    pub records: Option<Vec<SipEventRecord>>,
+    /// Emit one record per message (NDJSON).
+    pub keep_records: bool,
     pub capture: Arc<str>,
     pub hook: Option<EventHook>,
     pub emitter: Emitter,
@@ -123,13 +124,14 @@ impl MessageSink<'_> {
                 if fc.domain_provider.is_none() {
                     fc.domain_provider = domain_provider(self.providers, &msg);
                 }
-                if self.records.is_some() || self.hook.is_some() {
+                if self.keep_records || self.hook.is_some() {
                     let rec = event_record(ctx, src, dst, &raw, &msg);
                     if let Some(h) = &self.hook {
                         h(LiveEvent::Sip(&rec));
                     }
-                    if let Some(records) = &mut self.records {
-                        records.push(rec);
+                    if self.keep_records {
+                        self.emitter
+                            .emit(ctx.id.0, AnalysisEvent::SipRecord(Box::new(rec)));
                     }
                 }
                 let ev = AnalysisEvent::Sip {
@@ -255,7 +257,6 @@ pub(crate) struct App<'a> {
     pub msgs: MessageSink<'a>,
     flows: HashMap<FlowId, FlowState>,
     udp: HashMap<(SocketAddr, SocketAddr), FlowState>,
-    pub records: Vec<FlowRecord>,
     pub tcp_flows: u64,
     pub udp_flows: u64,
     pub gap_bytes: u64,
@@ -277,7 +278,7 @@ impl<'a> App<'a> {
         let msgs = MessageSink {
             providers,
             sip: SipCounts::default(),
-            records: keep_records.then(Vec::new),
+            keep_records,
             capture: capture.clone(),
             hook,
             emitter: Emitter::default(),
@@ -289,7 +290,6 @@ impl<'a> App<'a> {
             msgs,
             flows: HashMap::new(),
             udp: HashMap::new(),
-            records: Vec::new(),
             tcp_flows: 0,
             udp_flows: 0,
             gap_bytes: 0,
@@ -390,8 +390,11 @@ impl<'a> App<'a> {
             };
             let ev = AnalysisEvent::FlowClosed(st.ctx.clone(), CloseReason::EndOfCapture, meta);
             self.msgs.emitter.emit(st.ctx.id.0, ev);
+            let id = st.ctx.id.0;
             let rec = self.record(st, None, CloseReason::EndOfCapture);
-            self.records.push(rec);
+            self.msgs
+                .emitter
+                .emit(id, AnalysisEvent::FlowRecord(Box::new(rec)));
         }
     }
 
@@ -574,6 +577,8 @@ impl StreamSink for App<'_> {
         if let Some(h) = &self.msgs.hook {
             h(LiveEvent::FlowClosed(&rec));
         }
-        self.records.push(rec);
+        self.msgs
+            .emitter
+            .emit(id, AnalysisEvent::FlowRecord(Box::new(rec)));
     }
 }

@@ -3,7 +3,6 @@
 //! [`Dispatch`]: one shard on this thread, or several on worker threads
 //! (`sharded`).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +17,7 @@ use crate::time::Timestamp;
 use crate::tls::KeySource;
 
 use super::EngineConfig;
+use super::collect::Collector;
 use super::events::feed;
 use super::result::{CaptureResult, CaptureSummary, StageStats};
 use super::shard::{Segment, Shard, ShardParts};
@@ -64,6 +64,7 @@ pub fn analyze_capture(path: &Path, cfg: &EngineConfig, threads: usize) -> Captu
 struct Inline<'a, 'p> {
     shard: Shard<'a>,
     analyzer: Analyzer<'p>,
+    collector: Collector,
     keys: &'a super::KeyMaterial,
     analysis_ns: Option<u64>,
 }
@@ -74,7 +75,7 @@ impl Inline<'_, '_> {
         if !events.is_empty() {
             let t0 = self.analysis_ns.map(|_| Instant::now());
             events.sort_by_key(|t| t.key);
-            feed(&mut self.analyzer, events);
+            feed(&mut self.analyzer, &mut self.collector, events);
             if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
                 *ns += t0.elapsed().as_nanos() as u64;
             }
@@ -105,6 +106,7 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
     let mut d = Inline {
         shard: Shard::new(name.clone(), cfg, 1),
         analyzer: Analyzer::new(&cfg.providers, cfg.analysis.clone()),
+        collector: Collector::default(),
         keys: &cfg.keys,
         analysis_ns: cfg.stats.then_some(0),
     };
@@ -112,14 +114,22 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
     let Inline {
         shard,
         mut analyzer,
+        mut collector,
         analysis_ns,
         ..
     } = d;
     stats.analysis_ns = analysis_ns.unwrap_or(0);
     let (parts, mut events) = shard.finish(last);
     events.sort_by_key(|t| t.key);
-    feed(&mut analyzer, events);
-    finalize(summary, vec![parts], analyzer.finish(), stats, wall)
+    feed(&mut analyzer, &mut collector, events);
+    finalize(
+        summary,
+        vec![parts],
+        collector,
+        analyzer.finish(),
+        stats,
+        wall,
+    )
 }
 
 /// Reads every item of `src`, decodes frames and hands them to `d`.
@@ -241,18 +251,16 @@ pub(crate) fn read_capture(
     (summary, last, stats)
 }
 
-/// Merges shard results and the analysis into the capture's result, and
-/// renumbers flows 1, 2, 3 … by first frame everywhere they are named.
+/// Merges shard counters and the collected records into the capture's result.
 pub(crate) fn finalize(
     mut summary: CaptureSummary,
     parts: Vec<ShardParts>,
-    mut analysis: AnalysisOutput,
+    mut collector: Collector,
+    analysis: AnalysisOutput,
     mut stats: StageStats,
     wall: Instant,
 ) -> CaptureResult {
-    let mut flows = Vec::new();
     let mut sip = super::SipCounts::default();
-    let mut sip_events = Vec::new();
     for p in parts {
         summary.retransmitted_bytes += p.reassembly.bytes_retransmitted;
         summary.ooo_bytes_dropped += p.reassembly.ooo_bytes_dropped;
@@ -262,40 +270,44 @@ pub(crate) fn finalize(
         summary.keepalives += p.keepalives;
         summary.sip_garbage_bytes += p.garbage_bytes;
         stats.add(&p.stats);
-        flows.extend(p.records);
         sip.add(&p.sip);
-        sip_events.extend(p.sip_records);
     }
-    flows.sort_by_key(|f| f.id);
-    let ordinal: HashMap<u64, u64> = flows
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id, i as u64 + 1))
-        .collect();
-    let renumber = |id: u64| ordinal.get(&id).copied().unwrap_or(id);
-    for f in &mut flows {
-        f.id = renumber(f.id);
-    }
-    for e in &mut sip_events {
-        e.flow = renumber(e.flow);
-    }
-    sip_events.sort_by_key(|e| (e.time, e.frames));
-    for s in &mut analysis.im_sessions {
-        s.flow = renumber(s.flow);
-    }
-    for p in &mut analysis.presence {
-        p.flow = renumber(p.flow);
-    }
-    for v in &mut analysis.violations {
-        v.flow = v.flow.map(renumber);
+    collector.analysis(analysis.im_sessions, analysis.presence, analysis.violations);
+    let Collector {
+        flows,
+        sip_events,
+        im_sessions,
+        presence,
+        violations,
+        tally,
+        ..
+    } = collector;
+    for e in [
+        flows.error(),
+        sip_events.error(),
+        im_sessions.error(),
+        presence.error(),
+        violations.error(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        summary
+            .errors
+            .push(format!("{}: report records lost: {e}", summary.path));
     }
     stats.wall_ns = wall.elapsed().as_nanos() as u64;
     CaptureResult {
         summary,
         flows,
         sip,
-        analysis,
+        im_sessions,
+        presence,
+        violations,
+        notes: analysis.notes,
+        transactions: analysis.transactions,
         sip_events,
+        tally,
         stats,
     }
 }

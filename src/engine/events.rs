@@ -12,6 +12,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use super::collect::Collector;
+use super::result::{FlowRecord, SipEventRecord};
 use crate::analysis::{Analyzer, FlowContext, SipEvent};
 use crate::reassembly::{CloseReason, Direction, SegmentMeta};
 use crate::sip::SipMessage;
@@ -43,6 +45,10 @@ pub(crate) enum AnalysisEvent {
     Tls(Arc<FlowContext>, Box<TlsStatus>, SegmentMeta),
     /// A flow ended.
     FlowClosed(Arc<FlowContext>, CloseReason, SegmentMeta),
+    /// A flow's report record (for the collector, not the analyzer).
+    FlowRecord(Box<FlowRecord>),
+    /// A SIP message's NDJSON record (for the collector, not the analyzer).
+    SipRecord(Box<SipEventRecord>),
 }
 
 /// An event with its ordering tag.
@@ -88,11 +94,21 @@ impl Emitter {
     }
 }
 
-/// Hands events to the analyzer, in the order given.
-pub(crate) fn feed(analyzer: &mut Analyzer<'_>, events: impl IntoIterator<Item = Tagged>) {
+/// Hands events to the analyzer and records to the collector, in the order
+/// given, then spools what the analyzer has finished.
+pub(crate) fn feed(
+    analyzer: &mut Analyzer<'_>,
+    collector: &mut Collector,
+    events: impl IntoIterator<Item = Tagged>,
+) {
     for t in events {
         match t.ev {
-            AnalysisEvent::FlowOpened(f) => analyzer.flow_opened(&f),
+            AnalysisEvent::FlowOpened(f) => {
+                collector.flow_opened(f.id.0);
+                analyzer.flow_opened(&f)
+            }
+            AnalysisEvent::FlowRecord(r) => collector.flow(*r),
+            AnalysisEvent::SipRecord(r) => collector.sip_event(*r),
             AnalysisEvent::Sip {
                 flow,
                 dir,
@@ -114,4 +130,5 @@ pub(crate) fn feed(analyzer: &mut Analyzer<'_>, events: impl IntoIterator<Item =
             AnalysisEvent::FlowClosed(f, reason, meta) => analyzer.flow_closed(&f, reason, meta),
         }
     }
+    collector.take(analyzer);
 }

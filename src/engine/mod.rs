@@ -4,19 +4,23 @@
 
 mod app;
 mod capture_run;
+mod collect;
 mod discover;
 mod events;
 mod keys;
 mod result;
 mod shard;
 mod sharded;
+mod spool;
 
 pub use capture_run::{analyze_capture, analyze_source};
 pub use discover::expand_paths;
 pub use keys::KeyMaterial;
 pub use result::{
-    CaptureResult, CaptureSummary, FlowRecord, SipCounts, SipEventRecord, StageStats,
+    CaptureResult, CaptureSummary, FlowRecord, ProviderSummary, ProviderTally, SipCounts,
+    SipEventRecord, StageStats,
 };
+pub use spool::{KEPT, Spool, SpoolKey};
 
 use std::path::PathBuf;
 use std::sync::Arc;

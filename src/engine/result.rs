@@ -4,7 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::{AnalysisOutput, TransportKind};
+use super::spool::Spool;
+use crate::analysis::{
+    ImSession, PresenceSubscription, Severity, StandingNote, TransactionStats, TransportKind,
+    Violation,
+};
 use crate::time::Timestamp;
 use crate::tls::TlsStatus;
 
@@ -174,6 +178,8 @@ pub struct StageStats {
     pub analysis_ns: u64,
     /// Wall time of the capture.
     pub wall_ns: u64,
+    /// SIP messages of the capture (for the messages/s figure).
+    pub sip_messages: u64,
 }
 
 impl StageStats {
@@ -188,19 +194,140 @@ impl StageStats {
     }
 }
 
-/// Everything one capture produced.
+/// One row of the per-provider summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProviderSummary {
+    /// Provider name, or "(none)" for flows not attributed.
+    pub provider: String,
+    /// Flows.
+    pub flows: u64,
+    /// TLS flows.
+    pub tls_flows: u64,
+    /// TLS flows decrypted.
+    pub decrypted: u64,
+    /// SIP messages.
+    pub sip_messages: u64,
+    /// IM sessions.
+    pub im_sessions: u64,
+    /// IM messages both ways.
+    pub messages: u64,
+    /// Presence subscriptions.
+    pub presence_subscriptions: u64,
+    /// Findings by severity.
+    pub findings: BTreeMap<String, u64>,
+}
+
+/// Per-provider counts, kept up to date as records are produced (so the
+/// summary needs no second pass over records that are no longer in memory).
+#[derive(Clone, Debug, Default)]
+pub struct ProviderTally {
+    by: BTreeMap<String, ProviderSummary>,
+    /// The most severe finding seen.
+    pub max_severity: Option<Severity>,
+    /// SIP messages over the tallied flows.
+    pub sip_messages: u64,
+}
+
+impl ProviderTally {
+    /// The row of a provider ("(none)" when not attributed).
+    fn row(&mut self, p: &Option<String>) -> &mut ProviderSummary {
+        let name = p.as_deref().unwrap_or("(none)");
+        if !self.by.contains_key(name) {
+            self.by.insert(
+                name.to_string(),
+                ProviderSummary {
+                    provider: name.to_string(),
+                    ..ProviderSummary::default()
+                },
+            );
+        }
+        self.by.entry(name.to_string()).or_default()
+    }
+
+    /// Counts a finished flow.
+    pub fn flow(&mut self, f: &FlowRecord) {
+        self.sip_messages += f.sip_messages;
+        let e = self.row(&f.provider);
+        e.flows += 1;
+        e.sip_messages += f.sip_messages;
+        if let Some(t) = &f.tls {
+            e.tls_flows += 1;
+            e.decrypted += t.decrypted as u64;
+        }
+    }
+
+    /// Counts an IM session.
+    pub fn im(&mut self, s: &ImSession) {
+        let e = self.row(&s.provider);
+        e.im_sessions += 1;
+        e.messages += s.messages_in + s.messages_out;
+    }
+
+    /// Counts a presence subscription.
+    pub fn presence(&mut self, p: &PresenceSubscription) {
+        self.row(&p.provider).presence_subscriptions += 1;
+    }
+
+    /// Counts a finding.
+    pub fn violation(&mut self, v: &Violation) {
+        self.max_severity = self.max_severity.max(Some(v.severity));
+        *self
+            .row(&v.provider)
+            .findings
+            .entry(v.severity.as_str().to_string())
+            .or_default() += 1;
+    }
+
+    /// Adds another capture's counts.
+    pub fn merge(&mut self, o: ProviderTally) {
+        self.max_severity = self.max_severity.max(o.max_severity);
+        self.sip_messages += o.sip_messages;
+        for (name, r) in o.by {
+            let e = self.row(&Some(name));
+            e.flows += r.flows;
+            e.tls_flows += r.tls_flows;
+            e.decrypted += r.decrypted;
+            e.sip_messages += r.sip_messages;
+            e.im_sessions += r.im_sessions;
+            e.messages += r.messages;
+            e.presence_subscriptions += r.presence_subscriptions;
+            for (sev, n) in r.findings {
+                *e.findings.entry(sev).or_default() += n;
+            }
+        }
+    }
+
+    /// The rows, providers by name, "(none)" last.
+    pub fn rows(&self) -> Vec<ProviderSummary> {
+        let mut rows: Vec<ProviderSummary> = self.by.values().cloned().collect();
+        rows.sort_by_key(|r| (r.provider == "(none)", r.provider.clone()));
+        rows
+    }
+}
+
+/// Everything one capture produced. Record lists are spooled (see `spool`).
 #[derive(Debug, Default)]
 pub struct CaptureResult {
     /// Summary.
     pub summary: CaptureSummary,
     /// Flows in order of first frame.
-    pub flows: Vec<FlowRecord>,
+    pub flows: Spool<FlowRecord>,
     /// SIP counts.
     pub sip: SipCounts,
-    /// Analysis findings.
-    pub analysis: AnalysisOutput,
-    /// Per-message events (only when asked for).
-    pub sip_events: Vec<SipEventRecord>,
+    /// IM sessions by start.
+    pub im_sessions: Spool<ImSession>,
+    /// Presence subscriptions by start.
+    pub presence: Spool<PresenceSubscription>,
+    /// Findings by time.
+    pub violations: Spool<Violation>,
+    /// Standing notes.
+    pub notes: Vec<StandingNote>,
+    /// Transaction counters.
+    pub transactions: TransactionStats,
+    /// Per-message events (only when asked for), by time.
+    pub sip_events: Spool<SipEventRecord>,
+    /// Per-provider counts.
+    pub tally: ProviderTally,
     /// Stage timings.
     pub stats: StageStats,
 }

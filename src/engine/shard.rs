@@ -9,7 +9,7 @@ use crate::tls::KeySource;
 
 use super::app::App;
 use super::events::Tagged;
-use super::result::{FlowRecord, SipCounts, SipEventRecord, StageStats};
+use super::result::{SipCounts, StageStats};
 use super::{EngineConfig, KeyMaterial};
 
 /// What the transport layer handed over for one frame.
@@ -50,9 +50,7 @@ impl Segment<'_> {
 /// Everything a shard produced, for the capture's result.
 #[derive(Debug, Default)]
 pub(crate) struct ShardParts {
-    pub records: Vec<FlowRecord>,
     pub sip: SipCounts,
-    pub sip_records: Vec<SipEventRecord>,
     pub reassembly: ReassemblyStats,
     pub tcp_flows: u64,
     pub udp_flows: u64,
@@ -141,9 +139,7 @@ impl<'a> Shard<'a> {
             gap_bytes: app.gap_bytes,
             keepalives: app.keepalives,
             garbage_bytes: app.garbage_bytes,
-            records: app.records,
             sip: app.msgs.sip,
-            sip_records: app.msgs.records.unwrap_or_default(),
         };
         (parts, events)
     }

@@ -23,6 +23,7 @@ use crate::tls::KeySource;
 
 use super::EngineConfig;
 use super::capture_run::{Dispatch, finalize, read_capture};
+use super::collect::Collector;
 use super::events::{Tagged, feed};
 use super::result::CaptureResult;
 use super::shard::{Segment, Shard, ShardParts};
@@ -197,6 +198,7 @@ fn worker(
 /// parts and the time spent in analysis (with `timed`).
 fn merger(
     analyzer: &mut Analyzer<'_>,
+    collector: &mut Collector,
     rx: Receiver<(usize, FromWorker)>,
     shards: usize,
     timed: bool,
@@ -227,7 +229,7 @@ fn merger(
         if !ready.is_empty() {
             let t0 = timed.then(Instant::now);
             ready.sort_by_key(|t| t.key);
-            feed(analyzer, ready.drain(..));
+            feed(analyzer, collector, ready.drain(..));
             if let Some(t0) = t0 {
                 analysis_ns += t0.elapsed().as_nanos() as u64;
             }
@@ -236,7 +238,7 @@ fn merger(
     // Anything left (a worker that died) still reaches the analyzer.
     let mut rest: Vec<Tagged> = pending.into_iter().flatten().collect();
     rest.sort_by_key(|t| t.key);
-    feed(analyzer, rest);
+    feed(analyzer, collector, rest);
     (parts.into_iter().flatten().collect(), analysis_ns)
 }
 
@@ -251,6 +253,7 @@ pub(crate) fn analyze_sharded(
     let name: Arc<str> = Arc::from(path.display().to_string());
     let (out_tx, out_rx) = sync_channel::<(usize, FromWorker)>(CHANNEL_DEPTH * shards);
     let mut analyzer = Analyzer::new(&cfg.providers, cfg.analysis.clone());
+    let mut collector = Collector::default();
     let (summary, parts, stats, lost) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -262,7 +265,8 @@ pub(crate) fn analyze_sharded(
             handles.push(scope.spawn(move || worker(name, cfg, shards, rx, out, me)));
         }
         drop(out_tx);
-        let merged = scope.spawn(|| merger(&mut analyzer, out_rx, shards, cfg.stats));
+        let merged =
+            scope.spawn(|| merger(&mut analyzer, &mut collector, out_rx, shards, cfg.stats));
         let mut sharder = Sharder {
             batches: (0..shards).map(|_| Batch::default()).collect(),
             senders,
@@ -294,5 +298,5 @@ pub(crate) fn analyze_sharded(
         summary.unreadable = true;
     }
     let analysis: AnalysisOutput = analyzer.finish();
-    finalize(summary, parts, analysis, stats, wall)
+    finalize(summary, parts, collector, analysis, stats, wall)
 }

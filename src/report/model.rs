@@ -1,14 +1,14 @@
 //! The merged report model, serialized as the JSON of output-contract.md.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::analysis::{
     ImSession, PresenceSubscription, Severity, StandingNote, TransactionStats, Violation,
 };
+pub use crate::engine::ProviderSummary;
 use crate::engine::{
-    CaptureResult, CaptureSummary, FlowRecord, KeyMaterial, SipCounts, SipEventRecord, StageStats,
+    CaptureResult, CaptureSummary, FlowRecord, KeyMaterial, ProviderTally, SipCounts,
+    SipEventRecord, Spool, StageStats,
 };
 use crate::tls::KeyLogStats;
 
@@ -21,29 +21,6 @@ pub struct KeyReport {
     pub errors: Vec<String>,
 }
 
-/// One row of the per-provider summary.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct ProviderSummary {
-    /// Provider name, or "(none)" for flows not attributed.
-    pub provider: String,
-    /// Flows.
-    pub flows: u64,
-    /// TLS flows.
-    pub tls_flows: u64,
-    /// TLS flows decrypted.
-    pub decrypted: u64,
-    /// SIP messages.
-    pub sip_messages: u64,
-    /// IM sessions.
-    pub im_sessions: u64,
-    /// IM messages both ways.
-    pub messages: u64,
-    /// Presence subscriptions.
-    pub presence_subscriptions: u64,
-    /// Findings by severity.
-    pub findings: BTreeMap<String, u64>,
-}
-
 /// Everything fedscope reports for one run.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -51,16 +28,16 @@ pub struct Report {
     pub schema: &'static str,
     /// One entry per capture, in input order.
     pub captures: Vec<CaptureSummary>,
-    /// Flows of all captures.
-    pub flows: Vec<FlowRecord>,
+    /// Flows of all captures (spooled: see `engine::Spool`).
+    pub flows: Spool<FlowRecord>,
     /// SIP message counts over all captures.
     pub sip: SipCounts,
     /// IM sessions.
-    pub im_sessions: Vec<ImSession>,
+    pub im_sessions: Spool<ImSession>,
     /// Presence subscriptions.
-    pub presence: Vec<PresenceSubscription>,
+    pub presence: Spool<PresenceSubscription>,
     /// Findings.
-    pub violations: Vec<Violation>,
+    pub violations: Spool<Violation>,
     /// SIP transactions: counts, retransmissions recognised, response times by method.
     pub transactions: TransactionStats,
     /// Standing notes for restrictions not visible on the wire.
@@ -71,7 +48,10 @@ pub struct Report {
     pub keys: KeyReport,
     /// Per-message events, for NDJSON only.
     #[serde(skip)]
-    pub sip_events: Vec<SipEventRecord>,
+    pub sip_events: Spool<SipEventRecord>,
+    /// Per-provider counts behind `providers`.
+    #[serde(skip)]
+    pub tally: ProviderTally,
     /// Per-capture stage timings, for `--stats`.
     #[serde(skip)]
     pub stats: Vec<(String, StageStats)>,
@@ -88,16 +68,19 @@ impl Report {
             },
             ..Report::default()
         };
-        for c in results {
-            r.stats.push((c.summary.path.clone(), c.stats));
+        for (i, c) in results.into_iter().enumerate() {
+            let i = i as u32;
+            let mut stats = c.stats;
+            stats.sip_messages = c.tally.sip_messages;
+            r.stats.push((c.summary.path.clone(), stats));
             r.captures.push(c.summary);
-            r.flows.extend(c.flows);
+            r.flows.absorb(c.flows, i);
             r.sip.add(&c.sip);
-            r.im_sessions.extend(c.analysis.im_sessions);
-            r.presence.extend(c.analysis.presence);
-            r.violations.extend(c.analysis.violations);
-            r.transactions.merge(&c.analysis.transactions);
-            for n in c.analysis.notes {
+            r.im_sessions.absorb(c.im_sessions, i);
+            r.presence.absorb(c.presence, i);
+            r.violations.absorb(c.violations, i);
+            r.transactions.merge(&c.transactions);
+            for n in c.notes {
                 if !r
                     .notes
                     .iter()
@@ -106,10 +89,10 @@ impl Report {
                     r.notes.push(n);
                 }
             }
-            r.sip_events.extend(c.sip_events);
+            r.sip_events.absorb(c.sip_events, i);
+            r.tally.merge(c.tally);
         }
-        r.sip_events.sort_by_key(|a| a.time);
-        r.providers = r.provider_summary();
+        r.providers = r.tally.rows();
         r
     }
 
@@ -120,52 +103,6 @@ impl Report {
 
     /// True when a finding at or above `sev` exists (`--fail-on`).
     pub fn has_finding_at_least(&self, sev: Severity) -> bool {
-        self.violations.iter().any(|v| v.severity >= sev)
-    }
-
-    fn provider_summary(&self) -> Vec<ProviderSummary> {
-        let mut by: BTreeMap<String, ProviderSummary> = BTreeMap::new();
-        let key = |p: &Option<String>| p.clone().unwrap_or_else(|| "(none)".to_string());
-        let row = |name: String| -> ProviderSummary {
-            ProviderSummary {
-                provider: name,
-                ..Default::default()
-            }
-        };
-        for f in &self.flows {
-            let e = by
-                .entry(key(&f.provider))
-                .or_insert_with_key(|k| row(k.clone()));
-            e.flows += 1;
-            e.sip_messages += f.sip_messages;
-            if let Some(t) = &f.tls {
-                e.tls_flows += 1;
-                e.decrypted += t.decrypted as u64;
-            }
-        }
-        for s in &self.im_sessions {
-            let e = by
-                .entry(key(&s.provider))
-                .or_insert_with_key(|k| row(k.clone()));
-            e.im_sessions += 1;
-            e.messages += s.messages_in + s.messages_out;
-        }
-        for p in &self.presence {
-            let e = by
-                .entry(key(&p.provider))
-                .or_insert_with_key(|k| row(k.clone()));
-            e.presence_subscriptions += 1;
-        }
-        for v in &self.violations {
-            let e = by
-                .entry(key(&v.provider))
-                .or_insert_with_key(|k| row(k.clone()));
-            *e.findings
-                .entry(v.severity.as_str().to_string())
-                .or_default() += 1;
-        }
-        let mut rows: Vec<ProviderSummary> = by.into_values().collect();
-        rows.sort_by_key(|r| (r.provider == "(none)", r.provider.clone()));
-        rows
+        self.tally.max_severity.is_some_and(|m| m >= sev)
     }
 }

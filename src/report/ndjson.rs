@@ -2,43 +2,58 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Report;
-use crate::time::Timestamp;
-
-fn tagged<T: Serialize>(kind: &str, v: &T) -> Value {
-    let mut val = serde_json::to_value(v).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut val {
-        m.insert("type".into(), Value::String(kind.into()));
-    }
-    val
-}
+use crate::engine::SpoolKey;
 
 /// Writes flows, SIP messages, IM sessions, presence and violations as NDJSON
-/// events sorted by time, then one `summary` event.
+/// events sorted by time, then one `summary` event. Records are read back
+/// from their spools one at a time; only a small index is sorted in memory.
 pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut events: Vec<(Option<Timestamp>, u8, Value)> = Vec::new();
-    for f in &report.flows {
-        events.push((Some(f.start), 0, tagged("flow", f)));
-    }
-    for s in &report.sip_events {
-        events.push((Some(s.time), 1, tagged("sip", s)));
-    }
-    for s in &report.im_sessions {
-        events.push((s.start, 2, tagged("im_session", s)));
-    }
-    for p in &report.presence {
-        events.push((p.start, 3, tagged("presence", p)));
-    }
-    for v in &report.violations {
-        events.push((v.time, 4, tagged("violation", v)));
-    }
-    // Stable: equal times keep flow < sip < session < presence < violation, then input order.
-    events.sort_by_key(|(t, k, _)| (*t, *k));
-    for (_, _, v) in &events {
-        serde_json::to_writer(&mut *out, v).map_err(std::io::Error::other)?;
+    // (time, kind, capture order key, index): equal times keep
+    // flow < sip < session < presence < violation, then capture order.
+    let mut order: Vec<(i64, u8, SpoolKey, usize)> = Vec::new();
+    order.extend(report.flows.times().map(|(t, k, i)| (t, 0, k, i)));
+    order.extend(report.sip_events.times().map(|(t, k, i)| (t, 1, k, i)));
+    order.extend(report.im_sessions.times().map(|(t, k, i)| (t, 2, k, i)));
+    order.extend(report.presence.times().map(|(t, k, i)| (t, 3, k, i)));
+    order.extend(report.violations.times().map(|(t, k, i)| (t, 4, k, i)));
+    order.sort_unstable();
+    let mut buf = Vec::new();
+    for (_, kind, _, i) in order {
+        let name = match kind {
+            0 => {
+                report.flows.json_at(i, &mut buf)?;
+                "flow"
+            }
+            1 => {
+                report.sip_events.json_at(i, &mut buf)?;
+                "sip"
+            }
+            2 => {
+                report.im_sessions.json_at(i, &mut buf)?;
+                "im_session"
+            }
+            3 => {
+                report.presence.json_at(i, &mut buf)?;
+                "presence"
+            }
+            _ => {
+                report.violations.json_at(i, &mut buf)?;
+                "violation"
+            }
+        };
+        // Each record is a JSON object: add the type as its first member.
+        if buf.first() == Some(&b'{') {
+            write!(out, "{{\"type\":\"{name}\"")?;
+            if buf.len() > 2 {
+                out.write_all(b",")?;
+            }
+            out.write_all(&buf[1..])?;
+        } else {
+            out.write_all(&buf)?;
+        }
         writeln!(out)?;
     }
     let summary = json!({

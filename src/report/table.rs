@@ -9,6 +9,7 @@ use comfy_table::{ContentArrangement, Table};
 use std::io::IsTerminal;
 
 use super::Report;
+use crate::engine::KEPT;
 
 /// What the table renderer shows.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +41,17 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 
 fn short_time(t: &Option<crate::time::Timestamp>) -> String {
     t.map(|t| t.rfc3339()).unwrap_or_else(|| "-".into())
+}
+
+/// Says how many records the table left out (the first `KEPT` are shown), then a blank line.
+fn more(out: &mut dyn Write, total: usize, what: &str) -> std::io::Result<()> {
+    if total > KEPT {
+        writeln!(
+            out,
+            "(first {KEPT} of {total} {what} shown; use --format json for all)"
+        )?;
+    }
+    writeln!(out)
 }
 
 /// Writes every section that has content.
@@ -112,7 +124,8 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
         "gaps",
     ]);
     let multi = r.captures.len() > 1;
-    for f in r.flows.iter().take(limit) {
+    let flows_kept = r.flows.kept();
+    for f in flows_kept.iter().take(limit) {
         let tls = match &f.tls {
             None => "-".to_string(),
             Some(s) => {
@@ -161,11 +174,12 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
         ]);
     }
     writeln!(out, "Flows\n{t}")?;
-    if r.flows.len() > limit {
+    let shown = flows_kept.len().min(limit);
+    if r.flows.len() > shown {
         writeln!(
             out,
             "({} more flows; use --format json for all)",
-            r.flows.len() - limit
+            r.flows.len() - shown
         )?;
     }
     writeln!(out)?;
@@ -204,7 +218,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
         let mut t = new_table(&[
             "Call-ID", "local", "remote", "provider", "start", "out", "in", "typing", "outcome",
         ]);
-        for s in &r.im_sessions {
+        for s in r.im_sessions.kept() {
             t.add_row(vec![
                 s.call_id.clone(),
                 s.local.clone(),
@@ -217,7 +231,8 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
                 s.outcome.clone(),
             ]);
         }
-        writeln!(out, "IM sessions\n{t}\n")?;
+        writeln!(out, "IM sessions\n{t}")?;
+        more(out, r.im_sessions.len(), "IM sessions")?;
     }
 
     if !r.presence.is_empty() {
@@ -230,7 +245,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
             "notifications",
             "states",
         ]);
-        for p in &r.presence {
+        for p in r.presence.kept() {
             let states = p
                 .states
                 .iter()
@@ -253,12 +268,13 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
                 states,
             ]);
         }
-        writeln!(out, "Presence\n{t}\n")?;
+        writeln!(out, "Presence\n{t}")?;
+        more(out, r.presence.len(), "presence subscriptions")?;
     }
 
     if !r.violations.is_empty() {
         let mut by_rule: BTreeMap<&str, Vec<&crate::analysis::Violation>> = BTreeMap::new();
-        for v in &r.violations {
+        for v in r.violations.kept() {
             by_rule.entry(v.rule).or_default().push(v);
         }
         let mut t = new_table(&[
@@ -299,7 +315,8 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
                 ]);
             }
         }
-        writeln!(out, "Findings\n{t}\n")?;
+        writeln!(out, "Findings\n{t}")?;
+        more(out, r.violations.len(), "findings")?;
     }
 
     if !r.notes.is_empty() {
@@ -327,7 +344,7 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
             r.keys.keylog.malformed
         ));
     }
-    for f in &r.flows {
+    for f in &flows_kept {
         for n in &f.notes {
             problems.push(format!("{} flow {}: {n}", f.capture, f.id));
         }

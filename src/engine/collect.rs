@@ -1,0 +1,105 @@
+//! The single-threaded end of a capture's run: hears every flow open, takes
+//! finished flow and SIP-event records from the application layer and
+//! finished sessions, subscriptions and findings from the analyzer as they
+//! happen, numbers flows 1, 2, 3 … in order of first frame, counts them per
+//! provider and spools them (`spool`), so nothing finished stays in memory.
+
+use std::collections::HashMap;
+
+use super::result::{FlowRecord, ProviderTally, SipEventRecord};
+use super::spool::{Spool, SpoolKey};
+use crate::analysis::{Analyzer, ImSession, PresenceSubscription, Violation};
+use crate::time::Timestamp;
+
+/// A time as a sort key (unknown first).
+fn t(ts: Option<Timestamp>) -> i64 {
+    ts.map_or(i64::MIN, |t| t.0)
+}
+
+/// Collects one capture's records.
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    /// Flow ordinals by the engine's internal id (the first frame).
+    ordinals: HashMap<u64, u64>,
+    opened: u64,
+    /// Finished flows.
+    pub flows: Spool<FlowRecord>,
+    /// Per-message records (NDJSON only).
+    pub sip_events: Spool<SipEventRecord>,
+    /// IM sessions.
+    pub im_sessions: Spool<ImSession>,
+    /// Presence subscriptions.
+    pub presence: Spool<PresenceSubscription>,
+    /// Findings.
+    pub violations: Spool<Violation>,
+    /// Per-provider counts.
+    pub tally: ProviderTally,
+}
+
+impl Collector {
+    /// A flow was first seen (events arrive in frame order, so this numbers flows by first frame).
+    pub fn flow_opened(&mut self, internal: u64) {
+        self.opened += 1;
+        self.ordinals.insert(internal, self.opened);
+    }
+
+    /// The reported number of a flow.
+    fn ordinal(&self, internal: u64) -> u64 {
+        self.ordinals.get(&internal).copied().unwrap_or(internal)
+    }
+
+    /// A flow ended and became a record.
+    pub fn flow(&mut self, mut f: FlowRecord) {
+        f.id = self.ordinal(f.id);
+        self.tally.flow(&f);
+        let key: SpoolKey = (0, f.id as i64, 0, 0);
+        let time = f.start.0;
+        self.flows.push(key, time, f);
+    }
+
+    /// A SIP message record (NDJSON).
+    pub fn sip_event(&mut self, mut e: SipEventRecord) {
+        e.flow = self.ordinal(e.flow);
+        let key: SpoolKey = (0, e.time.0, e.frames[0], e.frames[1]);
+        let time = e.time.0;
+        self.sip_events.push(key, time, e);
+    }
+
+    /// Finished analysis records.
+    pub fn analysis(
+        &mut self,
+        im: Vec<ImSession>,
+        presence: Vec<PresenceSubscription>,
+        violations: Vec<Violation>,
+    ) {
+        for mut s in im {
+            s.flow = self.ordinal(s.flow);
+            self.tally.im(&s);
+            let time = t(s.start);
+            self.im_sessions.push((0, time, 0, 0), time, s);
+        }
+        for mut p in presence {
+            p.flow = self.ordinal(p.flow);
+            self.tally.presence(&p);
+            let time = t(p.start);
+            self.presence
+                .push((0, p.start.map_or(0, |t| t.0), 0, 0), time, p);
+        }
+        for mut v in violations {
+            v.flow = v.flow.map(|f| self.ordinal(f));
+            self.tally.violation(&v);
+            let time = t(v.time);
+            let first = v.frames.first().copied().unwrap_or(0);
+            let second = v.frames.get(1).copied().unwrap_or(0);
+            self.violations.push((0, time, first, second), time, v);
+        }
+    }
+
+    /// Takes what the analyzer has finished so far.
+    pub fn take(&mut self, analyzer: &mut Analyzer<'_>) {
+        let (im, presence, violations) = analyzer.take_done();
+        if !(im.is_empty() && presence.is_empty() && violations.is_empty()) {
+            self.analysis(im, presence, violations);
+        }
+    }
+}

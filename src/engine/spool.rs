@@ -1,0 +1,336 @@
+//! Report records kept out of memory: each finished record (flow, IM
+//! session, presence subscription, finding, SIP event) is serialized to JSON
+//! once, into a buffer that spills to an anonymous temporary file, and only a
+//! small index entry (sort key, ndjson time, offset, length) stays in memory.
+//! The report writers stream the records back in key order, so memory stays
+//! flat however many records a capture produces. The records with the
+//! smallest keys are also kept as values, for the terminal tables (which
+//! show the first ones and say how many more there are).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use serde::Serialize;
+use serde::ser::{Error as _, SerializeSeq, Serializer};
+
+/// Where a spool sorts a record: capture number, then up to three record-specific numbers.
+pub type SpoolKey = (u32, i64, u64, u64);
+
+/// Bytes buffered in memory before they go to the temporary file.
+const SPILL_BYTES: usize = 1 << 20;
+
+/// Records kept as values for the tables.
+pub const KEPT: usize = 500;
+
+/// One record's place.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: SpoolKey,
+    /// Capture time for the NDJSON event order (nanoseconds; `i64::MIN` when unknown).
+    time: i64,
+    off: u64,
+    len: u32,
+}
+
+/// A record kept as a value, ordered by key (largest first in the heap).
+struct Kept<T> {
+    key: SpoolKey,
+    seq: u64,
+    rec: T,
+}
+
+impl<T> PartialEq for Kept<T> {
+    fn eq(&self, o: &Self) -> bool {
+        (self.key, self.seq) == (o.key, o.seq)
+    }
+}
+impl<T> Eq for Kept<T> {}
+impl<T> PartialOrd for Kept<T> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<T> Ord for Kept<T> {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.key, self.seq).cmp(&(o.key, o.seq))
+    }
+}
+
+/// An append-only list of serialized records, in memory up to a point, then on disk.
+pub struct Spool<T> {
+    entries: Vec<Entry>,
+    kept: BinaryHeap<Kept<T>>,
+    keep: usize,
+    buf: Vec<u8>,
+    file: Option<File>,
+    file_len: u64,
+    /// The first error writing the temporary file (records after it are lost, and said so).
+    error: Option<String>,
+}
+
+impl<T> Default for Spool<T> {
+    fn default() -> Self {
+        Spool::with_keep(KEPT)
+    }
+}
+
+impl<T> std::fmt::Debug for Spool<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spool")
+            .field("records", &self.entries.len())
+            .field("on_disk", &self.file_len)
+            .finish()
+    }
+}
+
+impl<T> Spool<T> {
+    /// An empty spool that keeps the `keep` smallest-keyed records as values.
+    pub fn with_keep(keep: usize) -> Self {
+        Spool {
+            entries: Vec::new(),
+            kept: BinaryHeap::new(),
+            keep,
+            buf: Vec::new(),
+            file: None,
+            file_len: 0,
+            error: None,
+        }
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The problem writing the temporary file, if any.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The kept records (the smallest keys), in key order.
+    pub fn kept(&self) -> Vec<&T> {
+        let mut v: Vec<&Kept<T>> = self.kept.iter().collect();
+        v.sort();
+        v.into_iter().map(|k| &k.rec).collect()
+    }
+
+    /// Stores the serialized bytes of a record.
+    fn store(&mut self, key: SpoolKey, time: i64, bytes: &[u8]) {
+        let off = self.file_len + self.buf.len() as u64;
+        self.buf.extend_from_slice(bytes);
+        self.entries.push(Entry {
+            key,
+            time,
+            off,
+            len: bytes.len() as u32,
+        });
+        if self.buf.len() >= SPILL_BYTES {
+            self.spill();
+        }
+    }
+
+    /// Moves the buffer to the temporary file.
+    fn spill(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.file.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => self.file = Some(f),
+                Err(e) => {
+                    self.error = Some(format!("cannot create a temporary file: {e}"));
+                    return;
+                }
+            }
+        }
+        if let Some(f) = &mut self.file {
+            match f.write_all(&self.buf) {
+                Ok(()) => {
+                    self.file_len += self.buf.len() as u64;
+                    self.buf.clear();
+                }
+                Err(e) => self.error = Some(format!("cannot write the temporary file: {e}")),
+            }
+        }
+    }
+
+    /// Reads one record's bytes into `out`.
+    fn read(&self, e: &Entry, file: &mut Option<&File>, out: &mut Vec<u8>) -> io::Result<()> {
+        out.clear();
+        if e.off >= self.file_len {
+            let start = (e.off - self.file_len) as usize;
+            let bytes = self
+                .buf
+                .get(start..start + e.len as usize)
+                .ok_or_else(|| io::Error::other("spool index out of range"))?;
+            out.extend_from_slice(bytes);
+            return Ok(());
+        }
+        let f = file.ok_or_else(|| io::Error::other("spool file missing"))?;
+        out.resize(e.len as usize, 0);
+        let mut f = f;
+        f.seek(SeekFrom::Start(e.off))?;
+        f.read_exact(out)
+    }
+
+    /// Calls `each` with every record's JSON, in key order.
+    pub fn for_each_json(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        let mut order: Vec<&Entry> = self.entries.iter().collect();
+        order.sort_by_key(|e| e.key);
+        let mut file = self.file.as_ref();
+        let mut buf = Vec::new();
+        for e in order {
+            self.read(e, &mut file, &mut buf)?;
+            each(&buf)?;
+        }
+        Ok(())
+    }
+
+    /// (NDJSON time, key, index) of every record, for merging several spools by time.
+    pub fn times(&self) -> impl Iterator<Item = (i64, SpoolKey, usize)> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.time, e.key, i))
+    }
+
+    /// The JSON of record number `i` (as numbered by [`Spool::times`]).
+    pub fn json_at(&self, i: usize, out: &mut Vec<u8>) -> io::Result<()> {
+        let e = self
+            .entries
+            .get(i)
+            .ok_or_else(|| io::Error::other("no such record"))?;
+        let mut file = self.file.as_ref();
+        self.read(e, &mut file, out)
+    }
+
+    /// Moves every record of `other` (capture number `capture`) into this spool.
+    pub fn absorb(&mut self, other: Spool<T>, capture: u32) {
+        if self.error.is_none() {
+            self.error = other.error.clone();
+        }
+        let mut file = other.file.as_ref();
+        let mut buf = Vec::new();
+        for e in &other.entries {
+            if other.read(e, &mut file, &mut buf).is_ok() {
+                self.store((capture, e.key.1, e.key.2, e.key.3), e.time, &buf);
+            }
+        }
+        for k in other.kept {
+            self.keep_value((capture, k.key.1, k.key.2, k.key.3), k.rec);
+        }
+    }
+
+    /// Offers a record to the kept set.
+    fn keep_value(&mut self, key: SpoolKey, rec: T) {
+        let seq = self.entries.len() as u64;
+        if self.kept.len() < self.keep {
+            self.kept.push(Kept { key, seq, rec });
+        } else if self
+            .kept
+            .peek()
+            .is_some_and(|top| (key, seq) < (top.key, top.seq))
+        {
+            self.kept.pop();
+            self.kept.push(Kept { key, seq, rec });
+        }
+    }
+}
+
+impl<T: Serialize> Spool<T> {
+    /// Adds a record under `key`, with `time` (ns) for the NDJSON order.
+    pub fn push(&mut self, key: SpoolKey, time: i64, rec: T) {
+        let mut bytes = Vec::with_capacity(512);
+        if let Err(e) = serde_json::to_writer(&mut bytes, &rec) {
+            if self.error.is_none() {
+                self.error = Some(format!("cannot serialize a record: {e}"));
+            }
+            return;
+        }
+        self.store(key, time, &bytes);
+        self.keep_value(key, rec);
+    }
+}
+
+impl<T> Serialize for Spool<T> {
+    /// A JSON array of every record, in key order.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        let mut order: Vec<&Entry> = self.entries.iter().collect();
+        order.sort_by_key(|e| e.key);
+        let mut file = self.file.as_ref();
+        let mut buf = Vec::new();
+        for e in order {
+            self.read(e, &mut file, &mut buf)
+                .map_err(S::Error::custom)?;
+            let text = String::from_utf8(std::mem::take(&mut buf)).map_err(S::Error::custom)?;
+            let raw = serde_json::value::RawValue::from_string(text).map_err(S::Error::custom)?;
+            seq.serialize_element(&raw)?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Debug, PartialEq)]
+    struct R {
+        n: u64,
+    }
+
+    fn json<T>(s: &Spool<T>) -> String {
+        serde_json::to_string(s).expect("json")
+    }
+
+    #[test]
+    fn records_come_back_in_key_order_from_memory_and_disk() {
+        let mut s: Spool<R> = Spool::with_keep(3);
+        // Enough records to spill several times.
+        let n = 200_000u64;
+        for i in 0..n {
+            let k = (i * 7919) % n;
+            s.push((0, k as i64, 0, 0), k as i64, R { n: k });
+        }
+        assert!(s.file_len > 0, "spilled to disk");
+        assert_eq!(s.len(), n as usize);
+        let mut seen = 0u64;
+        s.for_each_json(|b| {
+            assert_eq!(b, format!("{{\"n\":{seen}}}").as_bytes());
+            seen += 1;
+            Ok(())
+        })
+        .expect("read back");
+        assert_eq!(seen, n);
+        let kept: Vec<u64> = s.kept().iter().map(|r| r.n).collect();
+        assert_eq!(kept, vec![0, 1, 2]);
+        let all = json(&s);
+        assert!(all.starts_with("[{\"n\":0},{\"n\":1},"));
+        assert!(all.ends_with(&format!("{{\"n\":{}}}]", n - 1)));
+    }
+
+    #[test]
+    fn absorb_appends_and_keeps_order_across_captures() {
+        let mut a: Spool<R> = Spool::with_keep(2);
+        let mut b: Spool<R> = Spool::with_keep(2);
+        a.push((0, 5, 0, 0), 5, R { n: 5 });
+        a.push((0, 1, 0, 0), 1, R { n: 1 });
+        b.push((0, 0, 0, 0), 0, R { n: 100 });
+        a.absorb(b, 1);
+        assert_eq!(json(&a), r#"[{"n":1},{"n":5},{"n":100}]"#);
+        let mut one = Vec::new();
+        let idx: Vec<(i64, SpoolKey, usize)> = a.times().collect();
+        assert_eq!(idx.len(), 3);
+        a.json_at(2, &mut one).expect("record");
+        assert_eq!(one, br#"{"n":100}"#);
+        assert_eq!(a.kept().iter().map(|r| r.n).collect::<Vec<_>>(), vec![1, 5]);
+    }
+}
