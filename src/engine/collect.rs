@@ -17,7 +17,7 @@ fn t(ts: Option<Timestamp>) -> i64 {
 }
 
 /// Collects one capture's records.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Collector {
     /// Flow ordinals by the engine's internal id (the first frame).
     ordinals: HashMap<u64, u64>,
@@ -36,6 +36,21 @@ pub(crate) struct Collector {
     pub tally: ProviderTally,
 }
 
+impl Default for Collector {
+    fn default() -> Self {
+        Collector {
+            ordinals: HashMap::new(),
+            opened: 0,
+            flows: Spool::default().timed_by_secondary(),
+            sip_events: Spool::default(),
+            im_sessions: Spool::default(),
+            presence: Spool::default(),
+            violations: Spool::default(),
+            tally: ProviderTally::default(),
+        }
+    }
+}
+
 impl Collector {
     /// A flow was first seen (events arrive in frame order, so this numbers flows by first frame).
     pub fn flow_opened(&mut self, internal: u64) {
@@ -52,17 +67,15 @@ impl Collector {
     pub fn flow(&mut self, mut f: FlowRecord) {
         f.id = self.ordinal(f.id);
         self.tally.flow(&f);
-        let key: SpoolKey = (0, f.id as i64, 0, 0);
-        let time = f.start.0;
-        self.flows.push(key, time, f);
+        let key: SpoolKey = (0, f.id as i64, f.start.0 as u64);
+        self.flows.push(key, f);
     }
 
     /// A SIP message record (NDJSON).
     pub fn sip_event(&mut self, mut e: SipEventRecord) {
         e.flow = self.ordinal(e.flow);
-        let key: SpoolKey = (0, e.time.0, e.frames[0], e.frames[1]);
-        let time = e.time.0;
-        self.sip_events.push(key, time, e);
+        let key: SpoolKey = (0, e.time.0, e.frames[0]);
+        self.sip_events.push(key, e);
     }
 
     /// Finished analysis records.
@@ -75,23 +88,19 @@ impl Collector {
         for mut s in im {
             s.flow = self.ordinal(s.flow);
             self.tally.im(&s);
-            let time = t(s.start);
-            self.im_sessions.push((0, time, 0, 0), time, s);
+            self.im_sessions.push((0, t(s.start), 0), s);
         }
         for mut p in presence {
             p.flow = self.ordinal(p.flow);
             self.tally.presence(&p);
-            let time = t(p.start);
-            self.presence
-                .push((0, p.start.map_or(0, |t| t.0), 0, 0), time, p);
+            // Sorted as before (no start: time 0); NDJSON puts them at that time too.
+            self.presence.push((0, p.start.map_or(0, |t| t.0), 0), p);
         }
         for mut v in violations {
             v.flow = v.flow.map(|f| self.ordinal(f));
             self.tally.violation(&v);
-            let time = t(v.time);
             let first = v.frames.first().copied().unwrap_or(0);
-            let second = v.frames.get(1).copied().unwrap_or(0);
-            self.violations.push((0, time, first, second), time, v);
+            self.violations.push((0, t(v.time), first), v);
         }
     }
 

@@ -15,8 +15,8 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeSeq, Serializer};
 
-/// Where a spool sorts a record: capture number, then up to three record-specific numbers.
-pub type SpoolKey = (u32, i64, u64, u64);
+/// Where a spool sorts a record: capture number, then two record-specific numbers.
+pub type SpoolKey = (u32, i64, u64);
 
 /// Bytes buffered in memory before they go to the temporary file.
 const SPILL_BYTES: usize = 1 << 20;
@@ -24,14 +24,20 @@ const SPILL_BYTES: usize = 1 << 20;
 /// Records kept as values for the tables.
 pub const KEPT: usize = 500;
 
-/// One record's place.
+/// One record's place (32 bytes: the only per-record memory a spool keeps).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    key: SpoolKey,
-    /// Capture time for the NDJSON event order (nanoseconds; `i64::MIN` when unknown).
-    time: i64,
+    primary: i64,
+    secondary: u64,
     off: u64,
     len: u32,
+    capture: u32,
+}
+
+impl Entry {
+    fn key(&self) -> SpoolKey {
+        (self.capture, self.primary, self.secondary)
+    }
 }
 
 /// A record kept as a value, ordered by key (largest first in the heap).
@@ -61,6 +67,9 @@ impl<T> Ord for Kept<T> {
 /// An append-only list of serialized records, in memory up to a point, then on disk.
 pub struct Spool<T> {
     entries: Vec<Entry>,
+    /// The NDJSON time of a record is its secondary key (flows: sorted by
+    /// number, timed by start), not its primary one.
+    time_is_secondary: bool,
     kept: BinaryHeap<Kept<T>>,
     keep: usize,
     buf: Vec<u8>,
@@ -90,6 +99,7 @@ impl<T> Spool<T> {
     pub fn with_keep(keep: usize) -> Self {
         Spool {
             entries: Vec::new(),
+            time_is_secondary: false,
             kept: BinaryHeap::new(),
             keep,
             buf: Vec::new(),
@@ -121,15 +131,31 @@ impl<T> Spool<T> {
         v.into_iter().map(|k| &k.rec).collect()
     }
 
+    /// Says the records' NDJSON time is their secondary key.
+    pub fn timed_by_secondary(mut self) -> Self {
+        self.time_is_secondary = true;
+        self
+    }
+
+    /// The NDJSON time of an entry.
+    fn time(&self, e: &Entry) -> i64 {
+        if self.time_is_secondary {
+            e.secondary as i64
+        } else {
+            e.primary
+        }
+    }
+
     /// Stores the serialized bytes of a record.
-    fn store(&mut self, key: SpoolKey, time: i64, bytes: &[u8]) {
+    fn store(&mut self, key: SpoolKey, bytes: &[u8]) {
         let off = self.file_len + self.buf.len() as u64;
         self.buf.extend_from_slice(bytes);
         self.entries.push(Entry {
-            key,
-            time,
+            primary: key.1,
+            secondary: key.2,
             off,
             len: bytes.len() as u32,
+            capture: key.0,
         });
         if self.buf.len() >= SPILL_BYTES {
             self.spill();
@@ -183,7 +209,7 @@ impl<T> Spool<T> {
     /// Calls `each` with every record's JSON, in key order.
     pub fn for_each_json(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         let mut order: Vec<&Entry> = self.entries.iter().collect();
-        order.sort_by_key(|e| e.key);
+        order.sort_by_key(|e| e.key());
         let mut file = self.file.as_ref();
         let mut buf = Vec::new();
         for e in order {
@@ -198,7 +224,7 @@ impl<T> Spool<T> {
         self.entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.time, e.key, i))
+            .map(|(i, e)| (self.time(e), e.key(), i))
     }
 
     /// The JSON of record number `i` (as numbered by [`Spool::times`]).
@@ -212,7 +238,21 @@ impl<T> Spool<T> {
     }
 
     /// Moves every record of `other` (capture number `capture`) into this spool.
-    pub fn absorb(&mut self, other: Spool<T>, capture: u32) {
+    /// An empty spool takes `other` over whole, so a single capture's index is never copied.
+    pub fn absorb(&mut self, mut other: Spool<T>, capture: u32) {
+        if self.entries.is_empty() && self.file.is_none() && self.buf.is_empty() {
+            for e in &mut other.entries {
+                e.capture = capture;
+            }
+            let kept = std::mem::take(&mut other.kept);
+            for mut k in kept.into_vec() {
+                k.key.0 = capture;
+                other.kept.push(k);
+            }
+            other.keep = self.keep;
+            *self = other;
+            return;
+        }
         if self.error.is_none() {
             self.error = other.error.clone();
         }
@@ -220,11 +260,11 @@ impl<T> Spool<T> {
         let mut buf = Vec::new();
         for e in &other.entries {
             if other.read(e, &mut file, &mut buf).is_ok() {
-                self.store((capture, e.key.1, e.key.2, e.key.3), e.time, &buf);
+                self.store((capture, e.primary, e.secondary), &buf);
             }
         }
         for k in other.kept {
-            self.keep_value((capture, k.key.1, k.key.2, k.key.3), k.rec);
+            self.keep_value((capture, k.key.1, k.key.2), k.rec);
         }
     }
 
@@ -245,8 +285,8 @@ impl<T> Spool<T> {
 }
 
 impl<T: Serialize> Spool<T> {
-    /// Adds a record under `key`, with `time` (ns) for the NDJSON order.
-    pub fn push(&mut self, key: SpoolKey, time: i64, rec: T) {
+    /// Adds a record under `key`.
+    pub fn push(&mut self, key: SpoolKey, rec: T) {
         let mut bytes = Vec::with_capacity(512);
         if let Err(e) = serde_json::to_writer(&mut bytes, &rec) {
             if self.error.is_none() {
@@ -254,7 +294,7 @@ impl<T: Serialize> Spool<T> {
             }
             return;
         }
-        self.store(key, time, &bytes);
+        self.store(key, &bytes);
         self.keep_value(key, rec);
     }
 }
@@ -264,7 +304,7 @@ impl<T> Serialize for Spool<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.len()))?;
         let mut order: Vec<&Entry> = self.entries.iter().collect();
-        order.sort_by_key(|e| e.key);
+        order.sort_by_key(|e| e.key());
         let mut file = self.file.as_ref();
         let mut buf = Vec::new();
         for e in order {
@@ -298,7 +338,7 @@ mod tests {
         let n = 200_000u64;
         for i in 0..n {
             let k = (i * 7919) % n;
-            s.push((0, k as i64, 0, 0), k as i64, R { n: k });
+            s.push((0, k as i64, 0), R { n: k });
         }
         assert!(s.file_len > 0, "spilled to disk");
         assert_eq!(s.len(), n as usize);
@@ -321,9 +361,9 @@ mod tests {
     fn absorb_appends_and_keeps_order_across_captures() {
         let mut a: Spool<R> = Spool::with_keep(2);
         let mut b: Spool<R> = Spool::with_keep(2);
-        a.push((0, 5, 0, 0), 5, R { n: 5 });
-        a.push((0, 1, 0, 0), 1, R { n: 1 });
-        b.push((0, 0, 0, 0), 0, R { n: 100 });
+        a.push((0, 5, 0), R { n: 5 });
+        a.push((0, 1, 0), R { n: 1 });
+        b.push((0, 0, 0), R { n: 100 });
         a.absorb(b, 1);
         assert_eq!(json(&a), r#"[{"n":1},{"n":5},{"n":100}]"#);
         let mut one = Vec::new();
@@ -332,5 +372,13 @@ mod tests {
         a.json_at(2, &mut one).expect("record");
         assert_eq!(one, br#"{"n":100}"#);
         assert_eq!(a.kept().iter().map(|r| r.n).collect::<Vec<_>>(), vec![1, 5]);
+        // An empty spool takes one capture's spool over whole, renumbering the capture.
+        let mut d: Spool<R> = Spool::with_keep(2);
+        d.push((0, 9, 0), R { n: 9 });
+        d.push((0, 2, 0), R { n: 2 });
+        let mut c: Spool<R> = Spool::with_keep(2);
+        c.absorb(d, 3);
+        assert_eq!(json(&c), r#"[{"n":2},{"n":9}]"#);
+        assert!(c.times().all(|(_, k, _)| k.0 == 3));
     }
 }
