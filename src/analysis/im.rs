@@ -74,17 +74,16 @@ impl ImSessions {
                     }
                 }
             }
-            Method::Message => {
-                if !self.live.contains_key(v.call_id) {
+            Method::Message => match self.live.get_mut(v.call_id) {
+                Some(s) => s.message(v, show_content),
+                None => {
                     // no To tag: page mode; with one: a dialog begun before the capture
                     let in_dialog = v.ev.msg.to().is_some_and(|t| t.has_tag());
-                    let st = new_state(v, !in_dialog);
+                    let mut st = new_state(v, !in_dialog);
+                    st.message(v, show_content);
                     self.live.insert(v.call_id.to_string(), st);
                 }
-                if let Some(s) = self.live.get_mut(v.call_id) {
-                    s.message(v, show_content);
-                }
-            }
+            },
             Method::Info => {
                 if let Some(s) = self.live.get_mut(v.call_id) {
                     s.last_activity = ts;

@@ -84,7 +84,10 @@ pub struct Analyzer<'p> {
     providers: &'p ProviderTable,
     domains: DomainIndex<'p>,
     config: AnalysisConfig,
-    flows: FxHashMap<(std::sync::Arc<str>, u64), FlowState>,
+    /// Live flows by (capture number in `captures`, flow id).
+    flows: FxHashMap<(usize, u64), FlowState>,
+    /// The captures seen, so a flow key is two numbers.
+    captures: Vec<std::sync::Arc<str>>,
     tx: Transactions,
     im: ImSessions,
     subs: Subscriptions,
@@ -104,6 +107,7 @@ impl<'p> Analyzer<'p> {
             domains: DomainIndex::new(providers),
             config,
             flows: FxHashMap::default(),
+            captures: Vec::new(),
             tx: Transactions::default(),
             im: ImSessions::default(),
             subs: Subscriptions::default(),
@@ -116,8 +120,20 @@ impl<'p> Analyzer<'p> {
         }
     }
 
-    fn key(flow: &FlowContext) -> (std::sync::Arc<str>, u64) {
-        (flow.capture.clone(), flow.id.0)
+    fn key(&mut self, flow: &FlowContext) -> (usize, u64) {
+        let c = &flow.capture;
+        let n = match self
+            .captures
+            .iter()
+            .position(|x| std::sync::Arc::ptr_eq(x, c) || **x == **c)
+        {
+            Some(n) => n,
+            None => {
+                self.captures.push(c.clone());
+                self.captures.len() - 1
+            }
+        };
+        (n, flow.id.0)
     }
 
     /// A provider was seen on `flow`: standing notes once, and a pending
@@ -139,14 +155,16 @@ impl<'p> Analyzer<'p> {
         if let Some(i) = st.provider {
             self.provider_seen(i, flow.id.0);
         }
-        self.flows.insert(Self::key(flow), st);
+        let key = self.key(flow);
+        self.flows.insert(key, st);
     }
 
     /// The TLS handshake of `flow` is known (version, suite, certificates).
     pub fn tls_status(&mut self, flow: &FlowContext, status: &TlsStatus, meta: SegmentMeta) {
+        let key = self.key(flow);
         let st = self
             .flows
-            .get(&Self::key(flow))
+            .get(&key)
             .cloned()
             .unwrap_or_else(|| FlowState::by_range(self.providers, flow));
         let mut st = st;
@@ -181,7 +199,7 @@ impl<'p> Analyzer<'p> {
 
     /// One SIP message, in capture order.
     pub fn sip(&mut self, ev: &SipEvent<'_>) {
-        let key = Self::key(ev.flow);
+        let key = self.key(ev.flow);
         if !self.flows.contains_key(&key) {
             self.flow_opened(ev.flow);
         }
@@ -265,7 +283,9 @@ impl<'p> Analyzer<'p> {
         rules::session::mpop(&v, &mut self.endpoints, f);
         rules::session::aol_url(&v, f);
         self.im.request(&v, self.config.show_content);
-        if let Some(s) = self.im.get(v.call_id) {
+        if rules::session::closed_session_applies(&v)
+            && let Some(s) = self.im.get(v.call_id)
+        {
             rules::session::closed_session(
                 &v,
                 s,
@@ -279,12 +299,7 @@ impl<'p> Analyzer<'p> {
     }
 
     /// Notes that `key`'s flow has its PIC-PLAINTEXT / PIC-PORT findings.
-    fn remember_flow_rules(
-        &mut self,
-        key: &(std::sync::Arc<str>, u64),
-        plaintext: bool,
-        port: bool,
-    ) {
+    fn remember_flow_rules(&mut self, key: &(usize, u64), plaintext: bool, port: bool) {
         if let Some(st) = self.flows.get_mut(key) {
             st.plaintext_done = plaintext;
             st.port_done = port;
@@ -293,7 +308,8 @@ impl<'p> Analyzer<'p> {
 
     /// A connection ended.
     pub fn flow_closed(&mut self, flow: &FlowContext, reason: CloseReason, meta: SegmentMeta) {
-        let st = self.flows.remove(&Self::key(flow)).unwrap_or_default();
+        let key = self.key(flow);
+        let st = self.flows.remove(&key).unwrap_or_default();
         let capture = flow.capture.to_string();
         let reason_s = match reason {
             CloseReason::Fin => Some("FIN"),

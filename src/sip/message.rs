@@ -181,16 +181,29 @@ pub(crate) struct NameAddrSpans {
     pub uri: Span,
     /// The text after the URI (header parameters).
     pub params: Span,
+    /// `user@host` of the URI when it is a slice of the text (no upper-case host).
+    pub addr: Option<Span>,
+    /// The URI's host when it is a slice of the text.
+    pub host: Option<Span>,
 }
 
 impl NameAddrSpans {
     /// The spans of `a`, whose parts are sub-slices of `text`.
     pub fn of(text: &str, a: &NameAddr<'_>) -> NameAddrSpans {
+        let (addr, host) = match uri_address(a.uri) {
+            Cow::Borrowed(addr) => match host_of(addr) {
+                Cow::Borrowed(h) => (Some(Span::of(text, addr)), Some(Span::of(text, h))),
+                Cow::Owned(_) => (Some(Span::of(text, addr)), None),
+            },
+            Cow::Owned(_) => (None, None),
+        };
         NameAddrSpans {
             display: a.display_raw.map(|d| Span::of(text, d)),
             quoted: a.display_quoted,
             uri: Span::of(text, a.uri),
             params: Span::of(text, a.params_raw),
+            addr,
+            host,
         }
     }
 
@@ -201,6 +214,8 @@ impl NameAddrSpans {
             display_quoted: self.quoted,
             uri: self.uri.get(text),
             params_raw: self.params.get(text),
+            addr: self.addr.map(|s| s.get(text)),
+            host: self.host.map(|s| s.get(text)),
         }
     }
 }

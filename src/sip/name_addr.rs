@@ -19,6 +19,10 @@ pub struct NameAddr<'a> {
     pub uri: &'a str,
     /// The text after the URI: header parameters (`;tag=x;epid=y`).
     pub(crate) params_raw: &'a str,
+    /// [`NameAddr::address`], when the parser worked it out already.
+    pub(crate) addr: Option<&'a str>,
+    /// [`NameAddr::host`], when the parser worked it out already.
+    pub(crate) host: Option<&'a str>,
 }
 
 impl<'a> NameAddr<'a> {
@@ -63,12 +67,18 @@ impl<'a> NameAddr<'a> {
 
     /// `user@host` of the URI, scheme and URI parameters removed, lower-cased host.
     pub fn address(&self) -> Cow<'a, str> {
-        uri_address(self.uri)
+        match self.addr {
+            Some(a) => Cow::Borrowed(a),
+            None => uri_address(self.uri),
+        }
     }
 
     /// Host part of the URI (after `@`, before port/params), lower-cased.
     pub fn host(&self) -> Cow<'a, str> {
-        uri_host(self.uri)
+        match self.host {
+            Some(h) => Cow::Borrowed(h),
+            None => uri_host(self.uri),
+        }
     }
 
     /// A URI parameter (inside `<>`, e.g. `opaque`, `gruu`), case-insensitive name.
@@ -145,6 +155,8 @@ pub fn parse_name_addr(value: &str) -> NameAddr<'_> {
             display_quoted,
             uri: uri.trim(),
             params_raw: after,
+            addr: None,
+            host: None,
         };
     }
     // Bare addr-spec.
@@ -157,6 +169,8 @@ pub fn parse_name_addr(value: &str) -> NameAddr<'_> {
         display_quoted,
         uri: uri.trim(),
         params_raw: after,
+        addr: None,
+        host: None,
     }
 }
 

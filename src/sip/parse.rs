@@ -125,9 +125,9 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
             Err(SipParseError::StartLine(start_line_text(bytes)))
         };
     };
-    if scan::parse_start_line(&bytes[..nl]).is_none() {
+    let Some(raw_start) = scan::parse_start_line(&bytes[..nl]) else {
         return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
-    }
+    };
     let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
     // One copy of the start line and headers. Invalid UTF-8 is replaced as
     // `from_utf8_lossy` does; every delimiter the scanner looks for is ASCII,
@@ -145,8 +145,14 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
         Err(_) => (String::from_utf8_lossy(head).into_owned(), false),
     };
     let tb = text.as_bytes();
-    let tnl = scan::first_lf(tb).unwrap_or(tb.len());
-    let (kind, start) = match scan::parse_start_line(&tb[..tnl]) {
+    // Valid UTF-8 was copied as is: the raw start line's offsets hold in the copy.
+    let (tnl, parsed) = if valid {
+        (nl, Some(rebase(raw_start, bytes, tb)))
+    } else {
+        let tnl = scan::first_lf(tb).unwrap_or(tb.len());
+        (tnl, scan::parse_start_line(&tb[..tnl]))
+    };
+    let (kind, start) = match parsed {
         Some(StartLine::Request { method, uri }) => (
             MessageKind::Request {
                 method: Method::from_token(str_of(&text, method)),
@@ -210,6 +216,24 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
     };
     msg.body = body.to_vec();
     Ok((msg, unusual))
+}
+
+/// `line` (parsed from `from`) with its slices moved to the same offsets in `to`.
+fn rebase<'a>(line: StartLine<'_>, from: &[u8], to: &'a [u8]) -> StartLine<'a> {
+    let at = |part: &[u8]| {
+        let s = span_of(from, part);
+        to.get(s.start as usize..s.end as usize).unwrap_or(&[])
+    };
+    match line {
+        StartLine::Request { method, uri } => StartLine::Request {
+            method: at(method),
+            uri: at(uri),
+        },
+        StartLine::Response { code, reason } => StartLine::Response {
+            code,
+            reason: at(reason),
+        },
+    }
 }
 
 /// The span of `part`, a sub-slice of `whole`.
@@ -355,7 +379,16 @@ pub fn media_type(value: &str) -> String {
 }
 
 fn parse_cseq(value: &str) -> Option<(u32, Method)> {
-    let mut it = value.split_whitespace();
+    if !value.is_ascii() {
+        let mut it = value.split_whitespace();
+        let n = it.next()?.parse().ok()?;
+        let m = it.next()?;
+        return Some((n, Method::from_token(m)));
+    }
+    // `split_whitespace` on ASCII text: the characters `char::is_whitespace` accepts.
+    let mut it = value
+        .split([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
+        .filter(|t| !t.is_empty());
     let n = it.next()?.parse().ok()?;
     let m = it.next()?;
     Some((n, Method::from_token(m)))
@@ -508,6 +541,18 @@ mod tests {
         }
         let m = parse_message(junk[0]).unwrap();
         assert_eq!(m.parsed_by, ParsedBy::Tolerant);
+    }
+
+    #[test]
+    fn cseq_forms() {
+        for v in ["1 INVITE", " 1\x0binvite ", "1\t\x0cINVITE x", "1  INVITE"] {
+            assert_eq!(parse_cseq(v), Some((1, Method::Invite)), "{v:?}");
+        }
+        assert_eq!(parse_cseq("+7 Foo"), Some((7, Method::Other("FOO".into()))));
+        assert_eq!(parse_cseq("1\u{a0}BYE"), Some((1, Method::Bye)));
+        assert_eq!(parse_cseq("1\u{2003}BYE"), Some((1, Method::Bye)));
+        assert_eq!(parse_cseq("x BYE"), None);
+        assert_eq!(parse_cseq("1"), None);
     }
 
     #[test]

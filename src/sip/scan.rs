@@ -276,7 +276,8 @@ impl<'a> Iterator for HeaderIter<'a> {
             if line.is_empty() || matches!(line[0], b' ' | b'\t') {
                 continue; // stray continuation or blank line
             }
-            let Some(colon) = memchr::memchr(b':', line) else {
+            // Names are short: a plain search beats setting up memchr.
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
                 continue;
             };
             let name = trim_ws(&line[..colon]);

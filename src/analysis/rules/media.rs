@@ -4,7 +4,6 @@
 //! ("General restrictions" 4: no multiparty IM).
 
 use std::collections::BTreeSet;
-use std::fmt::Write;
 
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
@@ -207,7 +206,9 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     };
     convs.purge(v.time());
     convs.scratch.clear();
-    let _ = write!(convs.scratch, "{capture}|{conv}");
+    convs.scratch.push_str(capture);
+    convs.scratch.push('|');
+    convs.scratch.push_str(conv);
     let (purges, last_purge) = (convs.purges, convs.last_purge);
     match convs.live.get_mut(convs.scratch.as_str()) {
         Some(e) if e.purged(purges, last_purge) => *e = Conversation::new(v.time(), purges),

@@ -43,14 +43,17 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
     let Some(epid) = endpoint_id(v) else { return };
     let user = party_ref(v.local());
     let capture = &v.ev.flow.capture;
-    eps.scratch.clear();
-    let _ = write!(
-        eps.scratch,
-        "{}:{capture}|{}:{user}|{}",
-        capture.len(),
-        user.len(),
-        p.name
-    );
+    let k = &mut eps.scratch;
+    k.clear();
+    let _ = write!(k, "{}", capture.len());
+    k.push(':');
+    k.push_str(capture);
+    k.push('|');
+    let _ = write!(k, "{}", user.len());
+    k.push(':');
+    k.push_str(&user);
+    k.push('|');
+    k.push_str(&p.name);
     let (first, frame) = match eps.first.get(eps.scratch.as_str()) {
         Some(e) => e,
         None => {
@@ -84,6 +87,13 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
     );
 }
 
+/// True when PIC-CLOSED-SESSION judges this message (a MESSAGE with Yahoo!).
+pub(crate) fn closed_session_applies(v: &MsgView<'_, '_>) -> bool {
+    v.provider
+        .is_some_and(|p| p.name.eq_ignore_ascii_case("Yahoo"))
+        && v.ev.msg.method() == Some(&Method::Message)
+}
+
 /// PIC-CLOSED-SESSION (heuristic): an enterprise MESSAGE into a Yahoo! session
 /// more than `threshold_secs` after the Yahoo! side last spoke.
 pub(crate) fn closed_session(
@@ -93,7 +103,7 @@ pub(crate) fn closed_session(
     f: &mut Findings,
 ) {
     let Some(p) = v.provider else { return };
-    if !p.name.eq_ignore_ascii_case("Yahoo") || v.ev.msg.method() != Some(&Method::Message) {
+    if !closed_session_applies(v) {
         return;
     }
     if content::is_typing(v.ev.msg) || s.direction(v) != Side::Out {
