@@ -207,6 +207,18 @@ impl NameAddrSpans {
         }
     }
 
+    /// The spans of `a`'s parts only; `addr` and `host` are worked out when asked for.
+    pub fn of_parts(text: &str, a: &NameAddr<'_>) -> NameAddrSpans {
+        NameAddrSpans {
+            display: a.display_raw.map(|d| Span::of(text, d)),
+            quoted: a.display_quoted,
+            uri: Span::of(text, a.uri),
+            params: Span::of(text, a.params_raw),
+            addr: None,
+            host: None,
+        }
+    }
+
     /// The name-addr view over `text`.
     pub fn view(self, text: &str) -> NameAddr<'_> {
         NameAddr {

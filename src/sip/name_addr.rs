@@ -128,6 +128,9 @@ impl<'a> Iterator for Params<'a> {
 
 /// Parses the first name-addr of a header value (a Contact list is cut at the first top-level comma).
 pub fn parse_name_addr(value: &str) -> NameAddr<'_> {
+    if let Some(a) = plain_angle(value) {
+        return a;
+    }
     let v = first_element(value.trim());
     let mut display_raw = None;
     let mut display_quoted = false;
@@ -172,6 +175,30 @@ pub fn parse_name_addr(value: &str) -> NameAddr<'_> {
         addr: None,
         host: None,
     }
+}
+
+/// The common `<uri>;params` form without quotes or commas after the `>`:
+/// what the general parser makes of it, found directly.
+fn plain_angle(value: &str) -> Option<NameAddr<'_>> {
+    let v = value.trim();
+    let inner = v.strip_prefix('<')?;
+    let b = inner.as_bytes();
+    if memchr::memchr(b'"', b).is_some() {
+        return None;
+    }
+    let gt = memchr::memchr(b'>', b)?;
+    let after = &inner[gt + 1..];
+    if memchr::memchr(b',', after.as_bytes()).is_some() {
+        return None;
+    }
+    Some(NameAddr {
+        display_raw: None,
+        display_quoted: false,
+        uri: inner[..gt].trim(),
+        params_raw: after,
+        addr: None,
+        host: None,
+    })
 }
 
 /// The text up to the first comma outside quotes and angle brackets.
@@ -339,6 +366,35 @@ mod tests {
         assert_eq!(parse_name_addr("<sip:u@[::1>").host(), "[::1]");
         assert_eq!(parse_name_addr("<tel:+1555>").host(), "+1555");
         assert_eq!(parse_name_addr("<sip:U@X.Org;p>").address(), "U@x.org");
+    }
+
+    #[test]
+    fn plain_angle_matches_general_parser() {
+        for v in [
+            "<sip:alice@contoso.com>;tag=8d2f0c;epid=5f1e6c2b9a",
+            "  <sip:bob@hotmail.com> ",
+            "<sip:a,b@c.com;x=1>;tag=1",
+            "<sip:a@b>",
+            "<>",
+            "< sip:a@b >;;tag",
+            "<sip:a@b;lr",
+        ] {
+            let fast = plain_angle(v);
+            let v2 = first_element(v.trim());
+            assert_eq!(v2, v.trim(), "{v}");
+            if let Some(f) = fast {
+                // The general path on the same text.
+                let lt = find_outside_quotes(v2, '<').unwrap();
+                let inner = &v2[lt + 1..];
+                let gt = inner.find('>').unwrap();
+                assert_eq!(f.uri, inner[..gt].trim(), "{v}");
+                assert_eq!(f.params_raw, &inner[gt + 1..], "{v}");
+                assert_eq!(f.display_raw, None);
+            }
+        }
+        assert!(plain_angle("<sip:a@b>;x, <sip:c@d>").is_none());
+        assert!(plain_angle("\"A\" <sip:a@b>").is_none());
+        assert!(plain_angle("<sip:a@b;lr").is_none());
     }
 
     #[test]

@@ -309,7 +309,10 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
             }
             Field::From => set_once(&mut msg.from, || na(value)),
             Field::To => set_once(&mut msg.to, || na(value)),
-            Field::Contact => set_once(&mut msg.contact, || na(value)),
+            // The analysis reads only the Contact's URI and its parameters.
+            Field::Contact => set_once(&mut msg.contact, || {
+                NameAddrSpans::of_parts(text, &parse_name_addr(value))
+            }),
             Field::Pai => set_once(&mut msg.pai, || na(value)),
             Field::Via => {
                 if !seen_via {
