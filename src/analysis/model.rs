@@ -78,7 +78,7 @@ pub struct ImBody {
     /// "out" (enterprise → provider) or "in".
     pub direction: &'static str,
     /// Media type.
-    pub content_type: String,
+    pub content_type: std::borrow::Cow<'static, str>,
     /// Body length in bytes.
     pub length: usize,
     /// Frame number.

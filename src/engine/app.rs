@@ -238,7 +238,7 @@ fn event_record(
             .cseq
             .as_ref()
             .map(|(n, m)| format!("{n} {}", m.as_str())),
-        content_type: msg.content_type.clone(),
+        content_type: msg.content_type.as_deref().map(str::to_string),
         body_length: msg.body.len(),
     }
 }

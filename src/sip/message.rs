@@ -275,7 +275,7 @@ pub struct SipMessage {
     /// `branch` of the topmost Via (`v:`).
     pub(super) via_branch: Option<Span>,
     /// Content-Type (`c:`) media type, lower-cased, parameters removed.
-    pub content_type: Option<String>,
+    pub content_type: Option<Cow<'static, str>>,
     /// Every header in order: (name, value).
     pub(super) headers: Vec<(Span, Span)>,
     /// The body (exactly Content-Length bytes on streams).

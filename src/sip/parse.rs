@@ -320,7 +320,7 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
                     msg.via_branch = via_branch(value).map(|b| Span::of(text, b));
                 }
             }
-            Field::ContentType => set_once(&mut msg.content_type, || media_type(value)),
+            Field::ContentType => set_once(&mut msg.content_type, || media_type_shared(value)),
             Field::ContentLength => {
                 content_length = Some(value.trim().parse().unwrap_or(usize::MAX))
             }
@@ -379,6 +379,34 @@ pub fn media_type(value: &str) -> String {
         .unwrap_or(value)
         .trim()
         .to_ascii_lowercase()
+}
+
+/// The media types Lync federation carries, lower-cased: [`media_type_shared`] returns these without allocating.
+const COMMON_TYPES: &[&str] = &[
+    "text/plain",
+    "application/sdp",
+    "application/pidf+xml",
+    "application/msrtc-event-categories+xml",
+    "application/im-iscomposing+xml",
+    "application/ms-filetransfer+xml",
+    "application/xpidf+xml",
+    "application/rlmi+xml",
+    "application/msrtc-category-publish+xml",
+    "text/html",
+    "text/rtf",
+    "text/x-msmsgsinvite",
+    "multipart/alternative",
+    "multipart/related",
+    "multipart/mixed",
+];
+
+/// [`media_type`], borrowed from a static list for the common types.
+fn media_type_shared(value: &str) -> Cow<'static, str> {
+    let t = value.split(';').next().unwrap_or(value).trim();
+    match COMMON_TYPES.iter().find(|c| c.eq_ignore_ascii_case(t)) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(t.to_ascii_lowercase()),
+    }
 }
 
 fn parse_cseq(value: &str) -> Option<(u32, Method)> {
