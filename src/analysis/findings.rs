@@ -33,12 +33,22 @@ impl Evidence {
     }
 }
 
+/// A dedup key's digest (SipHash-1-3 with fixed keys: the same in every run).
+fn digest(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
 /// Findings so far.
 #[derive(Default)]
 pub(crate) struct Findings {
     out: Vec<Violation>,
-    /// Keys reported, by rule.
-    seen: FxHashMap<&'static str, FxHashSet<String>>,
+    /// Keys reported, by rule, as 64-bit SipHash digests: 8 bytes per
+    /// finding instead of the key text, so a long capture's dedup sets stay
+    /// small (a collision between two distinct keys is about 2^-64 per pair).
+    seen: FxHashMap<&'static str, FxHashSet<u64>>,
     /// Where keys are written before they are looked up.
     scratch: String,
 }
@@ -53,7 +63,7 @@ impl Findings {
         ev: Evidence,
         message: String,
     ) {
-        if !self.seen.entry(rule).or_default().insert(key) {
+        if !self.seen.entry(rule).or_default().insert(digest(&key)) {
             return;
         }
         self.push(rule, provider, ev, message);
@@ -71,11 +81,14 @@ impl Findings {
     ) {
         self.scratch.clear();
         let _ = self.scratch.write_fmt(key);
-        let seen = self.seen.entry(rule).or_default();
-        if seen.contains(self.scratch.as_str()) {
+        if !self
+            .seen
+            .entry(rule)
+            .or_default()
+            .insert(digest(&self.scratch))
+        {
             return;
         }
-        seen.insert(self.scratch.clone());
         let (ev, message) = make();
         self.push(rule, provider, ev, message);
     }

@@ -40,6 +40,58 @@ impl Entry {
     }
 }
 
+/// Index entries in fixed-size chunks: no reallocation that copies (and
+/// briefly doubles) the whole index, and no growth slack beyond one chunk.
+#[derive(Default)]
+struct Chunked {
+    chunks: Vec<Vec<Entry>>,
+    len: usize,
+}
+
+/// Entries per chunk (512 KiB).
+const CHUNK: usize = 16 * 1024;
+
+impl Chunked {
+    fn push(&mut self, e: Entry) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(e),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(e);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn get(&self, i: usize) -> Option<&Entry> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.chunks.iter().flatten()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
+        self.chunks.iter_mut().flatten()
+    }
+
+    /// Record numbers in key order (4 bytes each while sorting).
+    fn sorted(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.len as u32).collect();
+        order.sort_by_key(|&i| self.get(i as usize).map(Entry::key));
+        order
+    }
+}
+
 /// A record kept as a value, ordered by key (largest first in the heap).
 struct Kept<T> {
     key: SpoolKey,
@@ -66,7 +118,7 @@ impl<T> Ord for Kept<T> {
 
 /// An append-only list of serialized records, in memory up to a point, then on disk.
 pub struct Spool<T> {
-    entries: Vec<Entry>,
+    entries: Chunked,
     /// The NDJSON time of a record is its secondary key (flows: sorted by
     /// number, timed by start), not its primary one.
     time_is_secondary: bool,
@@ -98,7 +150,7 @@ impl<T> Spool<T> {
     /// An empty spool that keeps the `keep` smallest-keyed records as values.
     pub fn with_keep(keep: usize) -> Self {
         Spool {
-            entries: Vec::new(),
+            entries: Chunked::default(),
             time_is_secondary: false,
             kept: BinaryHeap::new(),
             keep,
@@ -208,13 +260,13 @@ impl<T> Spool<T> {
 
     /// Calls `each` with every record's JSON, in key order.
     pub fn for_each_json(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        let mut order: Vec<&Entry> = self.entries.iter().collect();
-        order.sort_by_key(|e| e.key());
         let mut file = self.file.as_ref();
         let mut buf = Vec::new();
-        for e in order {
-            self.read(e, &mut file, &mut buf)?;
-            each(&buf)?;
+        for i in self.entries.sorted() {
+            if let Some(e) = self.entries.get(i as usize) {
+                self.read(e, &mut file, &mut buf)?;
+                each(&buf)?;
+            }
         }
         Ok(())
     }
@@ -229,10 +281,11 @@ impl<T> Spool<T> {
 
     /// The JSON of record number `i` (as numbered by [`Spool::times`]).
     pub fn json_at(&self, i: usize, out: &mut Vec<u8>) -> io::Result<()> {
-        let e = self
+        let e = *self
             .entries
             .get(i)
             .ok_or_else(|| io::Error::other("no such record"))?;
+        let e = &e;
         let mut file = self.file.as_ref();
         self.read(e, &mut file, out)
     }
@@ -241,7 +294,7 @@ impl<T> Spool<T> {
     /// An empty spool takes `other` over whole, so a single capture's index is never copied.
     pub fn absorb(&mut self, mut other: Spool<T>, capture: u32) {
         if self.entries.is_empty() && self.file.is_none() && self.buf.is_empty() {
-            for e in &mut other.entries {
+            for e in other.entries.iter_mut() {
                 e.capture = capture;
             }
             let kept = std::mem::take(&mut other.kept);
@@ -258,7 +311,7 @@ impl<T> Spool<T> {
         }
         let mut file = other.file.as_ref();
         let mut buf = Vec::new();
-        for e in &other.entries {
+        for e in other.entries.iter() {
             if other.read(e, &mut file, &mut buf).is_ok() {
                 self.store((capture, e.primary, e.secondary), &buf);
             }
