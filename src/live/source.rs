@@ -155,8 +155,11 @@ impl FrameSource for LiveSource {
                     }
                     self.buf.clear();
                     self.buf.extend_from_slice(pkt.data);
+                    // `tv_sec` is a C long: 64-bit on Linux, 32-bit on Windows (Npcap).
+                    #[allow(clippy::unnecessary_cast)]
+                    let secs = pkt.header.ts.tv_sec as i64;
                     let ts = Timestamp::from_secs_nanos(
-                        pkt.header.ts.tv_sec as i64,
+                        secs,
                         (pkt.header.ts.tv_usec as u32).saturating_mul(1000),
                     );
                     break (ts, pkt.header.len);
