@@ -16,11 +16,11 @@ for mb in $sizes; do
       [ -s "$f" ] || target/release/examples/gen_bulk_plain "$f" "$mb" >/dev/null
       extra=()
     else
-      # About 100 KB per connection (3 dialogs of 16 messages, handshake, TCP).
+      # About 84 KB per connection (3 dialogs of 16 messages, handshake, TCP).
       d=bench-data/tls-${mb}MB
       f=$d/bulk-tls12-gcm.pcap
       label=tls12-gcm-${mb}MB.pcap
-      [ -s "$f" ] || target/release/examples/gen_bulk_tls "$d" --connections $((mb * 10)) >/dev/null
+      [ -s "$f" ] || target/release/examples/gen_bulk_tls "$d" --connections $((mb * 12)) >/dev/null
       extra=(--keylog "$d/bulk-tls12-gcm.keylog")
     fi
     out=$( { /usr/bin/time -v target/release/fedscope analyze "$f" "${extra[@]}" --format json --quiet \

@@ -19,6 +19,7 @@
 //! and for the static-RSA ones `-o 'uat:rsa_keys:"samples/keys/edge-rsa.pem",""'` instead of the key log.
 
 use std::collections::BTreeMap;
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -491,5 +492,73 @@ fn every_tls_sample_is_tested() {
             samples().join(format!("{stem}.keylog")).exists(),
             "{stem}.keylog missing"
         );
+    }
+}
+
+/// No key material in any output: for samples decrypted by key log (TLS 1.2
+/// and 1.3), by the pcapng DSB and by the RSA key, every secret of the key
+/// log and every line of the private key's PEM body is searched for, in hex
+/// (either case) and as given, in the table, JSON and NDJSON output and in
+/// everything written to standard error (`--stats` included).
+#[test]
+fn no_key_material_in_any_output() {
+    let pem = std::fs::read_to_string(samples().join("keys/edge-rsa.pem")).expect("pem");
+    let runs: Vec<(&str, Vec<String>, &str)> = vec![
+        ("tls12-gcm.pcap", keylog("tls12-gcm"), "tls12-gcm"),
+        (
+            "tls13-keyupdate.pcap",
+            keylog("tls13-keyupdate"),
+            "tls13-keyupdate",
+        ),
+        ("tls12-dsb.pcapng", vec![], "tls12-dsb"),
+        (
+            "tls12-rsa-cbc-sha.pcap",
+            rsa_key("edge-rsa.pem"),
+            "tls12-rsa-cbc-sha",
+        ),
+    ];
+    for (file, args, log) in runs {
+        let text = std::fs::read_to_string(samples().join(format!("{log}.keylog"))).expect("log");
+        // The secrets (last field of each line) and, for RSA lines, the pre-master.
+        let mut needles: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2))
+            .flat_map(|s| [s.to_ascii_lowercase(), s.to_ascii_uppercase()])
+            .collect();
+        needles.extend(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----") && l.len() > 16)
+                .map(str::to_string),
+        );
+        assert!(needles.len() > 4, "{file}: secrets to look for");
+        for format in ["table", "json", "ndjson"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_fedscope"))
+                .arg("analyze")
+                .arg(samples().join(file))
+                .args(&args)
+                .args(["--format", format, "--stats"])
+                .output()
+                .expect("run fedscope");
+            assert!(out.status.success(), "{file} {format}");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                all.contains("SIP") || all.contains("sip"),
+                "{file} {format}: output"
+            );
+            for n in &needles {
+                // Any 16-character window of a secret would already be a leak.
+                for w in n.as_bytes().windows(16).step_by(8) {
+                    let w = std::str::from_utf8(w).unwrap_or("");
+                    assert!(
+                        !all.contains(w),
+                        "{file} --format {format}: key material in the output"
+                    );
+                }
+            }
+        }
     }
 }
