@@ -69,6 +69,30 @@ fn identity(dir: &Path, name: &str, cn: &str, serial: u32) -> Identity {
     Identity { key, cert }
 }
 
+/// Loads `keys/NAME-ecdsa.pem` (P-256, PKCS#8) and `keys/NAME-ecdsa-cert.pem`, creating them once.
+fn ecdsa_identity(dir: &Path, name: &str, cn: &str, serial: u32) -> Identity {
+    let kp = dir.join(format!("{name}-ecdsa.pem"));
+    let cp = dir.join(format!("{name}-ecdsa-cert.pem"));
+    let key = if let Ok(pem) = std::fs::read(&kp) {
+        PKey::private_key_from_pem(&pem).expect("key pem")
+    } else {
+        use openssl::ec::{EcGroup, EcKey};
+        use openssl::nid::Nid;
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
+        let key = PKey::from_ec_key(EcKey::generate(&group).expect("ec key")).expect("pkey");
+        std::fs::write(&kp, key.private_key_to_pem_pkcs8().expect("pkcs8")).expect("write key");
+        key
+    };
+    let cert = if let Ok(pem) = std::fs::read(&cp) {
+        X509::from_pem(&pem).expect("cert pem")
+    } else {
+        let cert = make_cert(&key, cn, serial);
+        std::fs::write(&cp, cert.to_pem().expect("pem")).expect("write cert");
+        cert
+    };
+    Identity { key, cert }
+}
+
 /// A self-signed certificate with fixed serial and validity.
 fn make_cert(key: &PKey<Private>, cn: &str, serial: u32) -> X509 {
     use openssl::asn1::{Asn1Integer, Asn1Time};
@@ -320,7 +344,15 @@ fn ossl_conns(o: Ossl, edge: &Identity, peers: &[Peer], resume: bool) -> Result<
 }
 
 fn main() {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "samples".into()));
+    let args: Vec<String> = std::env::args().collect();
+    let out = PathBuf::from(args.get(1).cloned().unwrap_or_else(|| "samples".into()));
+    // `--only a,b`: write just these samples (the others keep their randoms and secrets).
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').map(str::to_string).collect());
+    let wanted = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|n| n == name));
     let keys = out.join("keys");
     std::fs::create_dir_all(&keys).expect("mkdir keys");
     let edge = identity(&keys, "edge", "sip.contoso.com", 0x0fed_0001);
@@ -346,6 +378,12 @@ fn main() {
     let v12 = &rustls::version::TLS12;
     let v13 = &rustls::version::TLS13;
     let msn_sni = "federation.messenger.msn.com";
+    let provider_ec = ecdsa_identity(
+        &keys,
+        "provider",
+        "federation.messenger.msn.com",
+        0x0fed_0003,
+    );
 
     let gcm12 = cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
     let one = |name: &str, conn: Conn| (name.to_string(), vec![conn]);
@@ -406,9 +444,47 @@ fn main() {
                 Some(3),
             ),
         ),
+        one(
+            "tls12-ecdsa-gcm256",
+            rustls_conn(
+                cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                v12,
+                &provider_ec,
+                sip::msn(108),
+                msn_sni,
+                None,
+                None,
+            ),
+        ),
+        one(
+            "tls13-aes256",
+            rustls_conn(
+                cs::TLS13_AES_256_GCM_SHA384,
+                v13,
+                &provider,
+                sip::aol(109),
+                "sip.aol.com",
+                None,
+                None,
+            ),
+        ),
+        one(
+            "tls13-chacha",
+            rustls_conn(
+                cs::TLS13_CHACHA20_POLY1305_SHA256,
+                v13,
+                &provider,
+                sip::yahoo(110),
+                "sip.yahoo.com",
+                None,
+                None,
+            ),
+        ),
     ];
     for (name, conns) in rustls_samples {
-        outcomes.push(write_sample(&out, &name, &conns, false));
+        if wanted(&name) {
+            outcomes.push(write_sample(&out, &name, &conns, false));
+        }
     }
     let dsb = rustls_conn(
         gcm12,
@@ -419,7 +495,9 @@ fn main() {
         None,
         None,
     );
-    outcomes.push(write_sample(&out, "tls12-dsb", &[dsb], true));
+    if wanted("tls12-dsb") {
+        outcomes.push(write_sample(&out, "tls12-dsb", &[dsb], true));
+    }
 
     let v = |cipher, version, etm, tickets| Ossl {
         cipher,
@@ -497,6 +575,9 @@ fn main() {
         ),
     ];
     for (name, o, peers, resume) in ossl_samples {
+        if !wanted(name) {
+            continue;
+        }
         match ossl_conns(o, &edge, &peers, resume) {
             Ok(conns) => outcomes.push(write_sample(&out, name, &conns, false)),
             Err(e) => skipped.push(format!("{name}: {e} ({legacy_note})")),

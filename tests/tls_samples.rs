@@ -200,6 +200,59 @@ fn tls13() {
     check(&e, &keylog("tls13"), "keylog");
 }
 
+/// rustls TLS 1.2 ECDHE_ECDSA (P-256 certificate) AES-256-GCM with the
+/// SHA-384 PRF, Edge -> MSN.
+/// tshark (key log): INVITE 1, ACK 1, MESSAGE 3, SUBSCRIBE 1, NOTIFY 1, BENOTIFY 1, BYE 1, 200 7.
+#[test]
+fn tls12_ecdsa_gcm256() {
+    let e = Expect {
+        file: "tls12-ecdsa-gcm256.pcap",
+        version: "TLS 1.2",
+        cipher: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        sni: MSN_SNI,
+        provider: "MSN",
+        conns: 1,
+        lost: 0,
+    };
+    check(&e, &keylog("tls12-ecdsa-gcm256"), "keylog");
+    // The Edge's RSA key cannot help with an ECDHE exchange, and says so.
+    let j = analyze(e.file, &rsa_key("edge-rsa.pem"));
+    let failure = j["flows"][0]["tls"]["failure"].as_str().unwrap_or("");
+    assert!(failure.contains("RSA"), "{failure}");
+}
+
+/// rustls TLS 1.3 AES-256-GCM (SHA-384 key schedule), Edge -> AOL.
+/// tshark (key log): INVITE 1, ACK 1, MESSAGE 3, SUBSCRIBE 1, NOTIFY 1, BENOTIFY 1, BYE 1, 200 7.
+#[test]
+fn tls13_aes256() {
+    let e = Expect {
+        file: "tls13-aes256.pcap",
+        version: "TLS 1.3",
+        cipher: "TLS_AES_256_GCM_SHA384",
+        sni: "sip.aol.com",
+        provider: "AOL",
+        conns: 1,
+        lost: 0,
+    };
+    check(&e, &keylog("tls13-aes256"), "keylog");
+}
+
+/// rustls TLS 1.3 ChaCha20-Poly1305, Edge -> Yahoo!.
+/// tshark (key log): INVITE 1, ACK 1, MESSAGE 3, SUBSCRIBE 1, NOTIFY 1, BENOTIFY 1, BYE 1, 200 7.
+#[test]
+fn tls13_chacha() {
+    let e = Expect {
+        file: "tls13-chacha.pcap",
+        version: "TLS 1.3",
+        cipher: "TLS_CHACHA20_POLY1305_SHA256",
+        sni: "sip.yahoo.com",
+        provider: "Yahoo",
+        conns: 1,
+        lost: 0,
+    };
+    check(&e, &keylog("tls13-chacha"), "keylog");
+}
+
 /// rustls TLS 1.3 AES-128-GCM with a client KeyUpdate before the SUBSCRIBE
 /// (message 8), Edge -> AOL: the key log only has the *_TRAFFIC_SECRET_0
 /// lines, the next generation must be derived.
@@ -465,6 +518,7 @@ fn every_tls_sample_is_tested() {
         "tls12-ccm8.pcap",
         "tls12-chacha.pcap",
         "tls12-dsb.pcapng",
+        "tls12-ecdsa-gcm256.pcap",
         "tls12-gcm-gap.pcap",
         "tls12-gcm.pcap",
         "tls12-resume-id.pcap",
@@ -475,6 +529,8 @@ fn every_tls_sample_is_tested() {
         "tls12-rsa-cbc-sha256-etm.pcap",
         "tls12-rsa-rc4-md5.pcap",
         "tls12-rsa-rc4-sha.pcap",
+        "tls13-aes256.pcap",
+        "tls13-chacha.pcap",
         "tls13-gap.pcap",
         "tls13-keyupdate.pcap",
         "tls13.pcap",
