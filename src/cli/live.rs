@@ -30,6 +30,10 @@ pub fn run(args: LiveArgs) -> Result<i32, CliError> {
     use crate::report::Report;
 
     let mut cfg = engine_config(&args.common)?;
+    // The key log grows while capturing: records may arrive before their secrets.
+    if let Some(k) = std::sync::Arc::get_mut(&mut cfg.keys) {
+        k.set_growing();
+    }
     let keylogs = args
         .common
         .keylog

@@ -49,6 +49,12 @@ impl KeyMaterial {
         }
     }
 
+    /// Secrets may still arrive while flows run (live capture following a key
+    /// log): TLS flows hold the records they cannot decrypt yet.
+    pub fn set_growing(&mut self) {
+        self.store.set_growing(true);
+    }
+
     /// The store built from the command-line inputs.
     pub fn store(&self) -> &KeyStore {
         &self.store
@@ -57,6 +63,7 @@ impl KeyMaterial {
     /// A fresh store with everything from the command line, for adding a capture's DSB secrets.
     pub fn fork(&self) -> KeyStore {
         let mut s = KeyStore::new();
+        s.set_growing(self.store.growing());
         for (origin, text) in &self.keylogs {
             s.add_keylog_text(text, KeySource::Keylog, origin);
         }

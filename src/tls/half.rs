@@ -52,7 +52,27 @@ pub(crate) struct Half {
     pub awaiting_ccs: bool,
     /// The renegotiated keys, installed at the ChangeCipherSpec.
     pub pending_dec: Option<RecordDecryptor>,
+    /// Protected records that arrived before their keys (live key log), with
+    /// their sequence numbers, decrypted in order once the keys are known.
+    pub held: Vec<Held>,
+    /// Bytes in `held`.
+    pub held_bytes: usize,
 }
+
+/// A protected record waiting for its keys.
+pub(crate) struct Held {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its header.
+    pub header: super::record::Header,
+    /// Its fragment.
+    pub frag: Vec<u8>,
+    /// The frame that completed it.
+    pub meta: crate::reassembly::SegmentMeta,
+}
+
+/// Bytes of records one direction holds while waiting for keys.
+pub(crate) const HOLD_MAX: usize = 256 * 1024;
 
 impl Half {
     /// Forgets everything partial after a gap; returns the bytes dropped.

@@ -103,12 +103,25 @@ pub struct KeyStore {
     sessions: Mutex<SessionCache>,
     /// Sessions cached so far (part of the generation: a resumed flow waiting for its session looks again).
     sessions_added: AtomicU64,
+    /// More secrets may arrive while flows run (live capture following a key log).
+    growing: bool,
 }
 
 impl KeyStore {
     /// An empty store.
     pub fn new() -> Self {
         KeyStore::default()
+    }
+
+    /// Says whether secrets may still arrive while flows run (a followed key
+    /// log): flows then hold records they cannot decrypt yet, within a bound.
+    pub fn set_growing(&mut self, growing: bool) {
+        self.growing = growing;
+    }
+
+    /// Whether secrets may still arrive while flows run.
+    pub fn growing(&self) -> bool {
+        self.growing
     }
 
     /// Adds every line of an NSS key-log file; malformed lines are counted, not fatal.

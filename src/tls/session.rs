@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::cert::cert_info;
 use super::crypto::{BulkCipher, KeyExchange, RecordError, Suite, next_traffic_secret, suite};
 use super::derive::{Params, decryptor13, decryptors12, master_from_premaster, prf_hash};
-use super::half::{Half, Phase13};
+use super::half::{HOLD_MAX, Half, Held, Phase13};
 use super::handshake::{
     HS_CERTIFICATE, HS_CLIENT_HELLO, HS_CLIENT_KEY_EXCHANGE, HS_FINISHED, HS_KEY_UPDATE,
     HS_NEW_SESSION_TICKET, HS_SERVER_HELLO, HS_SERVER_HELLO_DONE,
@@ -186,6 +186,8 @@ impl TlsFlow {
         out: &mut dyn FnMut(Direction, &[u8], SegmentMeta),
     ) {
         let i = dir.index();
+        // Keys that arrived since may free the other direction's held records too.
+        self.release_held(1 - i, keys, out);
         let mut first = Some(data);
         let mut next: Option<Vec<u8>> = None;
         loop {
@@ -259,6 +261,10 @@ impl TlsFlow {
         }
         self.finished = true;
         for h in &mut self.dirs {
+            // Records whose keys never came.
+            self.status.records_undecrypted += h.held.len() as u64;
+            h.held.clear();
+            h.held_bytes = 0;
             if h.deframer.pending() > 0 {
                 self.status.records_undecrypted += 1;
             }
@@ -429,17 +435,73 @@ impl TlsFlow {
             }
         }
         let half = &mut self.dirs[i];
-        let Some(dec) = half.dec.as_mut() else {
-            half.seq = half.seq.wrapping_add(1);
+        if half.dec.is_none() {
+            let seq = half.seq;
+            half.seq = seq.wrapping_add(1);
             if !self.saw_server_hello {
                 self.midstream = true;
             }
+            // A followed key log may still bring this session's secrets: hold the record.
+            if keys.growing()
+                && self.saw_server_hello
+                && !half.stuck
+                && half.held_bytes + frag.len() <= HOLD_MAX
+            {
+                half.held_bytes += frag.len();
+                half.held.push(Held {
+                    seq,
+                    header: h,
+                    frag: frag.to_vec(),
+                    meta,
+                });
+                return;
+            }
+            self.status.records_undecrypted += 1;
+            return;
+        }
+        self.release_held(i, keys, out);
+        let half = &mut self.dirs[i];
+        let seq = half.seq;
+        half.seq = seq.wrapping_add(1);
+        self.decrypt_at(i, seq, h, frag, meta, keys, out);
+    }
+
+    /// Decrypts the records held while waiting for keys, once the keys are there.
+    fn release_held(&mut self, i: usize, keys: &KeyStore, out: &mut Out<'_>) {
+        if self.dirs[i].held.is_empty() {
+            return;
+        }
+        if self.dirs[i].dec.is_none() {
+            self.refresh_keys(keys);
+            if self.dirs[i].dec.is_none() {
+                return;
+            }
+        }
+        let held = std::mem::take(&mut self.dirs[i].held);
+        self.dirs[i].held_bytes = 0;
+        for r in held {
+            self.decrypt_at(i, r.seq, r.header, &r.frag, r.meta, keys, out);
+        }
+    }
+
+    /// Decrypts one record with sequence number `seq` (keys present).
+    #[allow(clippy::too_many_arguments)]
+    fn decrypt_at(
+        &mut self,
+        i: usize,
+        seq: u64,
+        h: Header,
+        frag: &[u8],
+        meta: SegmentMeta,
+        keys: &KeyStore,
+        out: &mut Out<'_>,
+    ) {
+        let half = &mut self.dirs[i];
+        let Some(dec) = half.dec.as_mut() else {
             self.status.records_undecrypted += 1;
             return;
         };
         half.plain.clear();
-        let seq = half.seq;
-        half.seq = seq.wrapping_add(1);
         match dec.decrypt(seq, h.content_type, h.version, frag, &mut half.plain) {
             Ok(ct) => {
                 if half.nonce_delta.is_none() {

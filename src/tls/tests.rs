@@ -394,6 +394,49 @@ fn keys_arriving_late_still_decrypt() {
 }
 
 #[test]
+fn a_growing_key_log_loses_nothing_when_keys_come_late() {
+    // Live capture: the key log line is read only after the first application
+    // records went by; with a growing store they are held and decrypted later.
+    let evs = events("tls12-gcm.pcap");
+    let text = std::fs::read(sample("tls12-gcm.keylog")).unwrap();
+    let data: Vec<usize> = evs
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e, Ev::Data(..)))
+        .map(|(i, _)| i)
+        .collect();
+    for growing in [true, false] {
+        let mut keys = KeyStore::new();
+        keys.set_growing(growing);
+        let mut flow = TlsFlow::new();
+        let mut n = 0;
+        // Past the handshake and the first application records of both directions.
+        let late = data[data.len() / 2];
+        for (i, e) in evs.iter().enumerate() {
+            if i == late {
+                keys.add_keylog_text(&text, KeySource::Keylog, "live");
+            }
+            if let Ev::Data(d, b) = e {
+                let meta = SegmentMeta {
+                    frame: i as u64,
+                    ts: Timestamp(0),
+                };
+                flow.feed(*d, b, meta, &keys, &mut |_, p, _| {
+                    n += sip_messages(p);
+                });
+            }
+        }
+        flow.finish();
+        if growing {
+            assert_eq!(n, 16, "held records decrypted once the keys came");
+            assert_eq!(flow.status().records_undecrypted, 0);
+        } else {
+            assert!(n < 16, "without holding, the early records are lost ({n})");
+        }
+    }
+}
+
+#[test]
 fn capture_starting_mid_connection() {
     let evs = events("tls12-gcm.pcap");
     let keys = keylog("tls12-gcm.keylog");
