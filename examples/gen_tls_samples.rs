@@ -59,13 +59,7 @@ fn identity(dir: &Path, name: &str, cn: &str, serial: u32) -> Identity {
         std::fs::write(dir.join(format!("{name}-rsa.pkcs1.pem")), pkcs1).expect("write pkcs1");
         key
     };
-    let cert = if let Ok(pem) = std::fs::read(&cp) {
-        X509::from_pem(&pem).expect("cert pem")
-    } else {
-        let cert = make_cert(&key, cn, serial);
-        std::fs::write(&cp, cert.to_pem().expect("pem")).expect("write cert");
-        cert
-    };
+    let cert = load_or_make_cert(&cp, &key, cn, serial);
     Identity { key, cert }
 }
 
@@ -83,14 +77,19 @@ fn ecdsa_identity(dir: &Path, name: &str, cn: &str, serial: u32) -> Identity {
         std::fs::write(&kp, key.private_key_to_pem_pkcs8().expect("pkcs8")).expect("write key");
         key
     };
-    let cert = if let Ok(pem) = std::fs::read(&cp) {
+    let cert = load_or_make_cert(&cp, &key, cn, serial);
+    Identity { key, cert }
+}
+
+/// Loads the certificate at `cp`, or makes (and saves) a self-signed one for `key`.
+fn load_or_make_cert(cp: &Path, key: &PKey<Private>, cn: &str, serial: u32) -> X509 {
+    if let Ok(pem) = std::fs::read(cp) {
         X509::from_pem(&pem).expect("cert pem")
     } else {
-        let cert = make_cert(&key, cn, serial);
-        std::fs::write(&cp, cert.to_pem().expect("pem")).expect("write cert");
+        let cert = make_cert(key, cn, serial);
+        std::fs::write(cp, cert.to_pem().expect("pem")).expect("write cert");
         cert
-    };
-    Identity { key, cert }
+    }
 }
 
 /// A self-signed certificate with fixed serial and validity.
