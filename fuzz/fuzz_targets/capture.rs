@@ -2,7 +2,8 @@
 //! Fuzz target: the capture reader and everything behind it. The input is
 //! read as a capture file (pcap, pcapng or gzip by magic number) and run
 //! through the whole single-threaded pipeline: link/IP/TCP decode, IP
-//! defragmentation, TCP reassembly, SIP framing and parsing, analysis. The
+//! defragmentation, TCP reassembly, SIP framing and parsing, analysis, and
+//! the report in every format (JSON, NDJSON, tables, spooled records). The
 //! first byte picks a mode so the fuzzer also reaches record parsing without
 //! having to discover a valid file header first:
 //! - 0: the bytes as they are;
@@ -19,6 +20,7 @@ use std::sync::OnceLock;
 use fedscope::capture;
 use fedscope::engine::{EngineConfig, KeyMaterial, analyze_source};
 use fedscope::providers::ProviderTable;
+use fedscope::report::{Report, TableOptions, write_json, write_ndjson, write_tables};
 use libfuzzer_sys::fuzz_target;
 
 fn config() -> &'static EngineConfig {
@@ -68,6 +70,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let name = Path::new("fuzz.pcap");
     if let Ok(mut src) = capture::from_reader(Box::new(Cursor::new(bytes)), name) {
-        let _ = analyze_source(name, src.as_mut(), config());
+        let result = analyze_source(name, src.as_mut(), config());
+        let report = Report::merge(vec![result], &config().keys);
+        let mut sink = std::io::sink();
+        let _ = write_json(&report, &mut sink);
+        let _ = write_ndjson(&report, &mut sink);
+        let _ = write_tables(&report, &TableOptions::default(), &mut sink);
     }
 });
