@@ -131,7 +131,27 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start fedscope live");
-    std::thread::sleep(Duration::from_millis(2000));
+    // Connect only once the capture is running (fedscope says so on stderr
+    // after the handle is active): a fixed sleep lost the handshake on a
+    // loaded machine, and a flow without its ClientHello cannot be decrypted.
+    let mut child = child;
+    let stderr_pipe = child.stderr.take().expect("stderr");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let stderr_text = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            if line.contains("capturing on") {
+                let _ = ready_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("fedscope live starts capturing");
+    std::thread::sleep(Duration::from_millis(200));
 
     // A real TLS 1.2 server (the "provider") and client (the "Edge").
     let ck =
@@ -204,7 +224,7 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
     let out = child
         .wait_with_output()
         .expect("fedscope live exits at --duration");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr_text.join().unwrap_or_default();
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
     let events: Vec<Value> = BufReader::new(&out.stdout[..])
         .lines()
