@@ -239,7 +239,7 @@ fn live_capture_decrypts_and_attributes_a_tls_sip_exchange() {
     assert_eq!(
         methods,
         ["INVITE", "ACK", "MESSAGE", "MESSAGE", "BYE"],
-        "{stderr}"
+        "{stderr}\n{events:?}"
     );
     let oks = sips.iter().filter(|e| e["status"] == 200).count();
     assert_eq!(oks, 4);

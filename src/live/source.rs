@@ -127,12 +127,18 @@ impl LiveSource {
     }
 }
 
+/// How often a followed key log is checked for new lines.
+const KEYLOG_POLL: Duration = Duration::from_millis(10);
+
 impl FrameSource for LiveSource {
     fn next_item(&mut self) -> Result<Option<CaptureItem<'_>>, CaptureError> {
         // Packets are copied into `buf` (live rates are far below the copy cost),
         // which keeps the borrow of the pcap handle inside the loop.
         let (ts, orig_len) = loop {
-            if self.last_poll.elapsed() >= Duration::from_millis(200) {
+            // Often enough that a key-log line written at the handshake is read
+            // before a short connection's FIN is processed (its records are held
+            // meanwhile); a poll is an open and a stat.
+            if self.last_poll.elapsed() >= KEYLOG_POLL {
                 self.last_poll = Instant::now();
                 if let Some(text) = self.follower.poll() {
                     self.secrets = text;
