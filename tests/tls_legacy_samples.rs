@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 mod common;
-use common::{analyze, counts, keylog, rsa_key, samples};
+use common::{analyze, counts, keylog, rsa_key, rsa_sample_keys, samples};
 
 /// The standard exchange of one connection.
 fn expected() -> BTreeMap<String, u64> {
@@ -104,9 +104,9 @@ fn check(e: &Expect, args: &[String], key_source: &str) {
 
 /// By key log, and by the Edge's RSA key alone (PKCS#8 and PKCS#1 copies).
 fn check_all(e: &Expect) {
-    check(e, &keylog(e.stem), "keylog");
-    check(e, &rsa_key("edge-rsa.pem"), "rsa");
-    check(e, &rsa_key("edge-rsa.pkcs1.pem"), "rsa");
+    for (args, source) in rsa_sample_keys(e.stem) {
+        check(e, &args, source);
+    }
 }
 
 /// tlslite-ng TLS 1.2 static RSA 3DES-EDE-CBC-SHA (MAC-then-encrypt, EMS),

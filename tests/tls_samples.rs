@@ -24,7 +24,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{analyze, counts, keylog, rsa_key, samples};
+use common::{analyze, counts, keylog, rsa_key, rsa_sample_keys, samples};
 
 /// The expected counts for `conns` connections of the standard exchange,
 /// less `lost_messages` MESSAGE requests lost to a capture gap.
@@ -329,10 +329,9 @@ fn tls12_dsb() {
 /// Checks a static-RSA sample by key log and by the Edge's RSA key alone
 /// (PKCS#8 and PKCS#1 copies).
 fn check_rsa(e: &Expect) {
-    let stem = e.file.trim_end_matches(".pcap");
-    check(e, &keylog(stem), "keylog");
-    check(e, &rsa_key("edge-rsa.pem"), "rsa");
-    check(e, &rsa_key("edge-rsa.pkcs1.pem"), "rsa");
+    for (args, source) in rsa_sample_keys(e.file.trim_end_matches(".pcap")) {
+        check(e, &args, source);
+    }
 }
 
 /// OpenSSL TLS 1.2 static RSA AES-128-CBC-SHA, no encrypt-then-MAC, EMS on,

@@ -200,13 +200,18 @@ impl<T> Spool<T> {
 
     /// Stores the serialized bytes of a record.
     fn store(&mut self, key: SpoolKey, bytes: &[u8]) {
-        let off = self.file_len + self.buf.len() as u64;
+        let start = self.buf.len();
         self.buf.extend_from_slice(bytes);
+        self.index(key, start);
+    }
+
+    /// Indexes the record that occupies the buffer from `start` to its end.
+    fn index(&mut self, key: SpoolKey, start: usize) {
         self.entries.push(Entry {
             primary: key.1,
             secondary: key.2,
-            off,
-            len: bytes.len() as u32,
+            off: self.file_len + start as u64,
+            len: (self.buf.len() - start) as u32,
             capture: key.0,
         });
         if self.buf.len() >= SPILL_BYTES {
@@ -240,7 +245,7 @@ impl<T> Spool<T> {
     }
 
     /// Reads one record's bytes into `out`.
-    fn read(&self, e: &Entry, file: &mut Option<&File>, out: &mut Vec<u8>) -> io::Result<()> {
+    fn read(&self, e: &Entry, out: &mut Vec<u8>) -> io::Result<()> {
         out.clear();
         if e.off >= self.file_len {
             let start = (e.off - self.file_len) as usize;
@@ -251,20 +256,21 @@ impl<T> Spool<T> {
             out.extend_from_slice(bytes);
             return Ok(());
         }
-        let f = file.ok_or_else(|| io::Error::other("spool file missing"))?;
+        let mut f = self
+            .file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("spool file missing"))?;
         out.resize(e.len as usize, 0);
-        let mut f = f;
         f.seek(SeekFrom::Start(e.off))?;
         f.read_exact(out)
     }
 
     /// Calls `each` with every record's JSON, in key order.
     pub fn for_each_json(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        let mut file = self.file.as_ref();
         let mut buf = Vec::new();
         for i in self.entries.sorted() {
             if let Some(e) = self.entries.get(i as usize) {
-                self.read(e, &mut file, &mut buf)?;
+                self.read(e, &mut buf)?;
                 each(&buf)?;
             }
         }
@@ -281,13 +287,11 @@ impl<T> Spool<T> {
 
     /// The JSON of record number `i` (as numbered by [`Spool::times`]).
     pub fn json_at(&self, i: usize, out: &mut Vec<u8>) -> io::Result<()> {
-        let e = *self
+        let e = self
             .entries
             .get(i)
             .ok_or_else(|| io::Error::other("no such record"))?;
-        let e = &e;
-        let mut file = self.file.as_ref();
-        self.read(e, &mut file, out)
+        self.read(e, out)
     }
 
     /// Moves every record of `other` (capture number `capture`) into this spool.
@@ -309,10 +313,9 @@ impl<T> Spool<T> {
         if self.error.is_none() {
             self.error = other.error.clone();
         }
-        let mut file = other.file.as_ref();
         let mut buf = Vec::new();
         for e in other.entries.iter() {
-            if other.read(e, &mut file, &mut buf).is_ok() {
+            if other.read(e, &mut buf).is_ok() {
                 self.store((capture, e.primary, e.secondary), &buf);
             }
         }
@@ -340,33 +343,42 @@ impl<T> Spool<T> {
 impl<T: Serialize> Spool<T> {
     /// Adds a record under `key`.
     pub fn push(&mut self, key: SpoolKey, rec: T) {
-        let mut bytes = Vec::with_capacity(512);
-        if let Err(e) = serde_json::to_writer(&mut bytes, &rec) {
+        // Serialized straight into the buffer: no per-record allocation.
+        let start = self.buf.len();
+        if let Err(e) = serde_json::to_writer(&mut self.buf, &rec) {
+            self.buf.truncate(start);
             if self.error.is_none() {
                 self.error = Some(format!("cannot serialize a record: {e}"));
             }
             return;
         }
-        self.store(key, &bytes);
+        self.index(key, start);
         self.keep_value(key, rec);
     }
 }
 
 impl<T> Serialize for Spool<T> {
-    /// A JSON array of every record, in key order.
+    /// A JSON array of every record, in key order, read back from the spool.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.len()))?;
-        let mut order: Vec<&Entry> = self.entries.iter().collect();
-        order.sort_by_key(|e| e.key());
-        let mut file = self.file.as_ref();
-        let mut buf = Vec::new();
-        for e in order {
-            self.read(e, &mut file, &mut buf)
-                .map_err(S::Error::custom)?;
-            let text = String::from_utf8(std::mem::take(&mut buf)).map_err(S::Error::custom)?;
-            let raw = serde_json::value::RawValue::from_string(text).map_err(S::Error::custom)?;
-            seq.serialize_element(&raw)?;
+        let mut failed: Option<S::Error> = None;
+        let read = self.for_each_json(|bytes| {
+            let element = std::str::from_utf8(bytes)
+                .map_err(S::Error::custom)
+                .and_then(|text| {
+                    serde_json::value::RawValue::from_string(text.to_string())
+                        .map_err(S::Error::custom)
+                })
+                .and_then(|raw| seq.serialize_element(&raw));
+            element.map_err(|e| {
+                failed = Some(e);
+                io::Error::other("serializing a spooled record")
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
+        read.map_err(S::Error::custom)?;
         seq.end()
     }
 }

@@ -294,18 +294,6 @@ impl TcpReassembler {
             seg.seq
         };
 
-        // A connection that closed recently: late segments are retransmissions,
-        // a SYN with a new sequence number starts a new connection.
-        if let Some(t) = self.closed.get(&k) {
-            let dir = if src == t.client { 0 } else { 1 };
-            if f.syn && t.bases[dir] != Some(data_seq) {
-                self.closed.remove(&k);
-            } else {
-                self.stats.bytes_retransmitted += payload.len() as u64;
-                return;
-            }
-        }
-
         // Port reuse: a client SYN with a new sequence number on a live connection.
         if f.syn
             && !f.ack
@@ -319,6 +307,17 @@ impl TcpReassembler {
         }
 
         if !self.flows.contains_key(&k) {
+            // A connection that closed recently (never also live): late segments are
+            // retransmissions, a SYN with a new sequence number starts a new connection.
+            if let Some(t) = self.closed.get(&k) {
+                let dir = if src == t.client { 0 } else { 1 };
+                if f.syn && t.bases[dir] != Some(data_seq) {
+                    self.closed.remove(&k);
+                } else {
+                    self.stats.bytes_retransmitted += payload.len() as u64;
+                    return;
+                }
+            }
             if !(f.syn || f.fin || !payload.is_empty()) || f.rst {
                 return; // a bare ACK or RST of a connection never seen carries nothing
             }

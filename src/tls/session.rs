@@ -374,13 +374,8 @@ impl TlsFlow {
                     self.drain_handshake(i, keys);
                 }
                 CT_CCS if !self.tls13 => self.start_protection(i, keys),
-                CT_APPDATA => {
-                    // Application data before any ChangeCipherSpec: the handshake was not seen.
-                    if !self.saw_server_hello {
-                        self.midstream = true;
-                    }
-                    self.status.records_undecrypted += 1;
-                }
+                // Application data before any ChangeCipherSpec: the handshake was not seen.
+                CT_APPDATA => self.undecryptable(),
                 _ => {}
             }
             return;
@@ -399,6 +394,15 @@ impl TlsFlow {
             half.nonce_delta = None;
             self.refresh_keys(keys);
         }
+    }
+
+    /// A protected record with no key: counted; before any ServerHello it means
+    /// the capture joined the connection mid-stream.
+    fn undecryptable(&mut self) {
+        if !self.saw_server_hello {
+            self.midstream = true;
+        }
+        self.status.records_undecrypted += 1;
     }
 
     /// A ChangeCipherSpec in direction `i` (TLS 1.0–1.2): records after it are protected.
@@ -438,9 +442,6 @@ impl TlsFlow {
         if half.dec.is_none() {
             let seq = half.seq;
             half.seq = seq.wrapping_add(1);
-            if !self.saw_server_hello {
-                self.midstream = true;
-            }
             // A followed key log may still bring this session's secrets: hold the record.
             if keys.growing()
                 && self.saw_server_hello
@@ -456,7 +457,7 @@ impl TlsFlow {
                 });
                 return;
             }
-            self.status.records_undecrypted += 1;
+            self.undecryptable();
             return;
         }
         self.release_held(i, keys, out);

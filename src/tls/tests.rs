@@ -366,16 +366,18 @@ fn wrong_master_secret_counts_integrity_failures() {
     assert!(r.plain.iter().all(Vec::is_empty));
 }
 
-#[test]
-fn keys_arriving_late_still_decrypt() {
-    // A live key log written after the handshake was seen.
+/// Feeds tls12-gcm.pcap with its key log added just before event `late`,
+/// to a store that is `growing` (a followed key log) or not; returns the SIP
+/// messages decrypted and the flow.
+fn with_late_keys(late: usize, growing: bool) -> (usize, TlsFlow) {
     let evs = events("tls12-gcm.pcap");
+    let text = std::fs::read(sample("tls12-gcm.keylog")).unwrap();
     let mut keys = KeyStore::new();
+    keys.set_growing(growing);
     let mut flow = TlsFlow::new();
     let mut n = 0;
-    let text = std::fs::read(sample("tls12-gcm.keylog")).unwrap();
     for (i, e) in evs.iter().enumerate() {
-        if i == 6 {
+        if i == late {
             keys.add_keylog_text(&text, KeySource::Keylog, "live");
         }
         if let Ev::Data(d, b) = e {
@@ -389,6 +391,13 @@ fn keys_arriving_late_still_decrypt() {
         }
     }
     flow.finish();
+    (n, flow)
+}
+
+#[test]
+fn keys_arriving_late_still_decrypt() {
+    // A live key log written after the handshake was seen.
+    let (n, flow) = with_late_keys(6, false);
     assert!(flow.status().decrypted);
     assert!(n >= 14, "{n}");
 }
@@ -396,44 +405,20 @@ fn keys_arriving_late_still_decrypt() {
 #[test]
 fn a_growing_key_log_loses_nothing_when_keys_come_late() {
     // Live capture: the key log line is read only after the first application
-    // records went by; with a growing store they are held and decrypted later.
-    let evs = events("tls12-gcm.pcap");
-    let text = std::fs::read(sample("tls12-gcm.keylog")).unwrap();
-    let data: Vec<usize> = evs
+    // records went by (past the handshake and the first application records of
+    // both directions); with a growing store they are held and decrypted later.
+    let data: Vec<usize> = events("tls12-gcm.pcap")
         .iter()
         .enumerate()
         .filter(|(_, e)| matches!(e, Ev::Data(..)))
         .map(|(i, _)| i)
         .collect();
-    for growing in [true, false] {
-        let mut keys = KeyStore::new();
-        keys.set_growing(growing);
-        let mut flow = TlsFlow::new();
-        let mut n = 0;
-        // Past the handshake and the first application records of both directions.
-        let late = data[data.len() / 2];
-        for (i, e) in evs.iter().enumerate() {
-            if i == late {
-                keys.add_keylog_text(&text, KeySource::Keylog, "live");
-            }
-            if let Ev::Data(d, b) = e {
-                let meta = SegmentMeta {
-                    frame: i as u64,
-                    ts: Timestamp(0),
-                };
-                flow.feed(*d, b, meta, &keys, &mut |_, p, _| {
-                    n += sip_messages(p);
-                });
-            }
-        }
-        flow.finish();
-        if growing {
-            assert_eq!(n, 16, "held records decrypted once the keys came");
-            assert_eq!(flow.status().records_undecrypted, 0);
-        } else {
-            assert!(n < 16, "without holding, the early records are lost ({n})");
-        }
-    }
+    let late = data[data.len() / 2];
+    let (n, flow) = with_late_keys(late, true);
+    assert_eq!(n, 16, "held records decrypted once the keys came");
+    assert_eq!(flow.status().records_undecrypted, 0);
+    let (n, _) = with_late_keys(late, false);
+    assert!(n < 16, "without holding, the early records are lost ({n})");
 }
 
 #[test]

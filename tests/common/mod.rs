@@ -69,3 +69,14 @@ pub fn counts(j: &Value) -> BTreeMap<String, u64> {
     }
     m
 }
+
+/// The key sources a static-RSA sample must decrypt with, each with the
+/// `key_source` the report names: its key log, and the Edge's RSA key alone
+/// (PKCS#8 and PKCS#1 copies).
+pub fn rsa_sample_keys(stem: &str) -> [(Vec<String>, &'static str); 3] {
+    [
+        (keylog(stem), "keylog"),
+        (rsa_key("edge-rsa.pem"), "rsa"),
+        (rsa_key("edge-rsa.pkcs1.pem"), "rsa"),
+    ]
+}
