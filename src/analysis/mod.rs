@@ -352,11 +352,13 @@ impl<'p> Analyzer<'p> {
     /// IM sessions, presence subscriptions and findings finished since the
     /// last call, so a long capture's report need not hold them all.
     pub fn take_done(&mut self) -> (Vec<ImSession>, Vec<PresenceSubscription>, Vec<Violation>) {
-        (
-            self.im.take_done(),
-            self.subs.take_done(),
-            self.findings.take(),
-        )
+        let im = self.im.take_done();
+        for s in &im {
+            if let Some(conv) = &s.conversation_id {
+                self.convs.session_ended(&s.capture, conv, s.end);
+            }
+        }
+        (im, self.subs.take_done(), self.findings.take())
     }
 
     /// End of capture: closes open sessions and returns everything found.

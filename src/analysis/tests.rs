@@ -1118,6 +1118,39 @@ fn state_is_bounded_to_live_dialogs() {
 }
 
 #[test]
+fn conversations_are_forgotten_after_their_sessions_end() {
+    let mut sc = Sc::new(MSN);
+    let alice = "alice@contoso.com";
+    // 2,000 two-party conversations, one every 2 s of capture time, each ended by BYE.
+    for i in 0..2000 {
+        let id = format!("c{i}");
+        let inv = r("INVITE", alice, "bob@hotmail.com", &id, 1)
+            .h(&format!("Ms-Conversation-ID: CONV{i}"))
+            .body("application/sdp", &sdp(&["message"]));
+        sc.out(&inv.text());
+        sc.inn(&inv.resp(200));
+        let bye = r("BYE", alice, "bob@hotmail.com", &id, 2).tag("rtag");
+        sc.out(&bye.text());
+        sc.inn(&bye.resp(200));
+        let _ = sc.an.take_done();
+        sc.t += 2.0;
+    }
+    // Ended ones are kept 10 minutes (300 conversations at this rate), and a
+    // sweep runs when the table doubles: far below the 2,000 seen.
+    assert!(sc.an.convs.held() <= 1024, "{}", sc.an.convs.held());
+    // A conversation whose session ended is still judged when it comes back
+    // within the grace period: a third party in it is reported.
+    let last = r("MESSAGE", "carl@contoso.com", "bob@hotmail.com", "back", 1)
+        .h("Ms-Conversation-ID: CONV1999")
+        .body("text/plain", "me too");
+    let f = sc.out(&last.text());
+    let o = sc.finish();
+    assert_eq!(rules_of(&o), ["PIC-MULTIPARTY"]);
+    assert!(o.violations[0].frames.contains(&f));
+    assert!(o.violations[0].message.contains("3 parties"));
+}
+
+#[test]
 fn undecrypted_tls_flow_attributed_by_sni_and_port_judged() {
     // No SIP seen (not decrypted); server outside every range, SNI under msn.com, port 443.
     let mut sc = Sc::with(

@@ -3,8 +3,6 @@
 //! specifics": unsupported invitations answered 200 OK) and PIC-MULTIPARTY
 //! ("General restrictions" 4: no multiparty IM).
 
-use std::collections::BTreeSet;
-
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
 use crate::analysis::hash::FxHashMap;
@@ -82,14 +80,19 @@ pub(crate) fn false_accept(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findi
 
 /// Parties seen per Ms-Conversation-ID with a provider (PIC-MULTIPARTY).
 ///
-/// Conversations idle for `CONVERSATION_IDLE_NS` are forgotten by a purge at
-/// most once a second of capture time. Purges are lazy: one a purge would
+/// A conversation is forgotten once it has been idle (capture time) for
+/// `ENDED_KEEP_NS` after an IM session of it ended (BYE, failure, connection
+/// closed), or for `CONVERSATION_IDLE_NS` otherwise; a conversation that
+/// comes back after that starts afresh with the parties it then shows. So
+/// the table holds the conversations live in the last minutes, not every
+/// conversation of the capture. Purges run at most once a second of capture
+/// time. Purges are lazy: one a purge would
 /// have removed (purge times only grow, so the last purge since it was
 /// touched decides) starts afresh when next seen, and a sweep drops them
 /// when the table doubles.
 pub(crate) struct Conversations {
     /// By `capture|conversation ID`.
-    live: FxHashMap<String, Conversation>,
+    live: FxHashMap<Box<str>, Conversation>,
     last_purge: Timestamp,
     /// Purges so far.
     purges: u64,
@@ -114,33 +117,43 @@ impl Default for Conversations {
 /// Fewest stored conversations worth a sweep.
 const MIN_SWEEP: usize = 1024;
 
-/// One conversation's parties, the frames that added them, and its last activity.
+/// One conversation's parties (sorted), the frames that added them, and its last activity.
 struct Conversation {
-    parties: BTreeSet<String>,
+    parties: Vec<Box<str>>,
     frames: Vec<u64>,
     last: Timestamp,
     /// Purges done when it was last touched.
     epoch: u64,
+    /// An IM session of it ended and nothing of it was seen since.
+    ended: bool,
 }
 
 impl Conversation {
     fn new(at: Timestamp, epoch: u64) -> Self {
         Conversation {
-            parties: BTreeSet::new(),
+            parties: Vec::new(),
             frames: Vec::new(),
             last: at,
             epoch,
+            ended: false,
         }
     }
 
     /// True when a purge since it was last touched would have removed it.
     fn purged(&self, purges: u64, last_purge: Timestamp) -> bool {
-        purges > self.epoch && last_purge.0 - self.last.0 >= CONVERSATION_IDLE_NS
+        let keep = if self.ended {
+            ENDED_KEEP_NS
+        } else {
+            CONVERSATION_IDLE_NS
+        };
+        purges > self.epoch && last_purge.0 - self.last.0 >= keep
     }
 }
 
 /// Conversations untouched this long (capture time) are forgotten.
 const CONVERSATION_IDLE_NS: i64 = 3_600_000_000_000;
+/// Conversations whose IM session ended are forgotten after this long untouched.
+const ENDED_KEEP_NS: i64 = 600_000_000_000;
 
 /// PIC-MULTIPARTY: a conference focus in an INVITE, a REFER, or three or more
 /// parties in one conversation with a provider.
@@ -205,17 +218,14 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
         return;
     };
     convs.purge(v.time());
-    convs.scratch.clear();
-    convs.scratch.push_str(capture);
-    convs.scratch.push('|');
-    convs.scratch.push_str(conv);
+    convs.set_scratch(capture, conv);
     let (purges, last_purge) = (convs.purges, convs.last_purge);
     match convs.live.get_mut(convs.scratch.as_str()) {
         Some(e) if e.purged(purges, last_purge) => *e = Conversation::new(v.time(), purges),
         Some(_) => {}
         None => {
             let fresh = Conversation::new(v.time(), purges);
-            convs.live.insert(convs.scratch.clone(), fresh);
+            convs.live.insert(convs.scratch.as_str().into(), fresh);
             if convs.live.len() >= convs.sweep_at {
                 convs.sweep();
             }
@@ -226,11 +236,12 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     };
     e.last = v.time();
     e.epoch = purges;
+    e.ended = false;
     let mut grew = false;
     for a in [m.from(), m.to()].into_iter().flatten() {
         let party = crate::analysis::view::party_ref(Some(a));
-        if !e.parties.contains(party.as_ref()) {
-            e.parties.insert(party.into_owned());
+        if let Err(at) = e.parties.binary_search_by(|p| (**p).cmp(party.as_ref())) {
+            e.parties.insert(at, party.as_ref().into());
             grew = true;
         }
     }
@@ -244,7 +255,7 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
             format_args!("{}|conv|{conv}", capture),
             Some(&p.name),
             || {
-                let parties: Vec<String> = e.parties.iter().cloned().collect();
+                let parties: Vec<&str> = e.parties.iter().map(|p| &**p).collect();
                 (
                     v.evidence().with_frames(&e.frames),
                     format!(
@@ -260,6 +271,32 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
 }
 
 impl Conversations {
+    /// Writes the table key of `conv` in `capture` into the scratch string.
+    fn set_scratch(&mut self, capture: &str, conv: &str) {
+        self.scratch.clear();
+        self.scratch.push_str(capture);
+        self.scratch.push('|');
+        self.scratch.push_str(conv);
+    }
+
+    /// An IM session of conversation `conv` ended at `at`: unless it is seen
+    /// again, the conversation is forgotten `ENDED_KEEP_NS` later.
+    pub(crate) fn session_ended(&mut self, capture: &str, conv: &str, at: Option<Timestamp>) {
+        self.set_scratch(capture, conv);
+        if let Some(e) = self.live.get_mut(self.scratch.as_str()) {
+            e.ended = true;
+            if let Some(at) = at {
+                e.last = e.last.max(at);
+            }
+        }
+    }
+
+    /// Conversations held (memory-bound tests).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.live.len()
+    }
+
     fn purge(&mut self, now: Timestamp) {
         if now.0 - self.last_purge.0 < 1_000_000_000 {
             return;
