@@ -31,11 +31,11 @@ use super::shard::{Segment, Shard, ShardParts};
 /// Packets per batch handed to a worker.
 const BATCH_PACKETS: usize = 512;
 /// Payload bytes per batch handed to a worker.
-const BATCH_BYTES: usize = 512 * 1024;
+const BATCH_BYTES: usize = 128 * 1024;
 /// Frames between watermark ticks.
-const TICK_EVERY: u64 = 2048;
+const TICK_EVERY: u64 = 512;
 /// Messages in flight per channel.
-const CHANNEL_DEPTH: usize = 8;
+const CHANNEL_DEPTH: usize = 4;
 
 /// One packet in a batch; its payload is `buf[start..start + len]`.
 struct PacketRec {
