@@ -205,3 +205,44 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
         assert_eq!(one["sip"]["messages"].as_u64(), Some(single.sip.messages));
     }
 }
+
+/// Records name flows by their reported number (1, 2, 3 … by first frame),
+/// also after the flow closed and its number was forgotten by the collector:
+/// IM sessions ended by the close, and PIC-STALE-PRESENCE judged at the end.
+#[test]
+fn records_name_flows_by_their_reported_number_after_the_flow_closed() {
+    for name in [
+        "federation-plain.pcap",
+        "federation-impaired.pcapng",
+        "two-interfaces.pcapng",
+    ] {
+        let j = analyze(name, &[]);
+        let flows = j["flows"].as_array().expect("flows");
+        let ids: Vec<u64> = flows.iter().filter_map(|f| f["id"].as_u64()).collect();
+        assert_eq!(ids, (1..=flows.len() as u64).collect::<Vec<_>>(), "{name}");
+        let provider_of = |id: u64| flows[(id - 1) as usize]["provider"].clone();
+        for s in j["im_sessions"].as_array().expect("im") {
+            let id = s["flow"].as_u64().expect("flow");
+            assert!(ids.contains(&id), "{name}: session names flow {id}");
+            assert_eq!(provider_of(id), s["provider"], "{name}: flow {id}");
+        }
+        for v in j["violations"].as_array().expect("violations") {
+            if let Some(id) = v["flow"].as_u64() {
+                assert!(ids.contains(&id), "{name}: {} names flow {id}", v["rule"]);
+                assert_eq!(provider_of(id), v["provider"], "{name}: flow {id}");
+            }
+        }
+    }
+    // The AOL connection (flow 2) closes with FIN while a presence
+    // subscription is active; the finding comes at the end of the capture.
+    let j = analyze("federation-plain.pcap", &[]);
+    let stale: Vec<&Value> = j["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| v["rule"] == "PIC-STALE-PRESENCE")
+        .collect();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0]["flow"], 2);
+    assert_eq!(j["flows"][1]["closed"], "fin");
+}

@@ -349,6 +349,15 @@ impl<'p> Analyzer<'p> {
         }
     }
 
+    /// True while a finding still to come may name flow `id` of `capture`
+    /// (a connection that closed with active presence subscriptions, judged
+    /// at the end: PIC-STALE-PRESENCE).
+    pub fn may_still_name(&self, capture: &str, id: u64) -> bool {
+        self.pending_stale
+            .iter()
+            .any(|s| s.flow == id && s.evidence.capture == capture)
+    }
+
     /// IM sessions, presence subscriptions and findings finished since the
     /// last call, so a long capture's report need not hold them all.
     pub fn take_done(&mut self) -> (Vec<ImSession>, Vec<PresenceSubscription>, Vec<Violation>) {

@@ -3,6 +3,9 @@
 //! finished sessions, subscriptions and findings from the analyzer as they
 //! happen, numbers flows 1, 2, 3 … in order of first frame, counts them per
 //! provider and spools them (`spool`), so nothing finished stays in memory.
+//! A flow's number is forgotten once the flow has closed (before the end of
+//! the capture), its record is in and the analyzer has handed over what it
+//! finished because of the close, unless a finding still to come names it.
 
 use std::collections::HashMap;
 
@@ -22,6 +25,10 @@ pub(crate) struct Collector {
     /// Flow ordinals by the engine's internal id (the first frame).
     ordinals: HashMap<u64, u64>,
     opened: u64,
+    /// Flows closed before the end of the capture, whose record has not come yet.
+    closed: Vec<(u64, std::sync::Arc<str>)>,
+    /// Flows closed with their record in: numbers to forget at the next `take`.
+    done: Vec<(u64, std::sync::Arc<str>)>,
     /// Finished flows.
     pub flows: Spool<FlowRecord>,
     /// Per-message records (NDJSON only).
@@ -41,6 +48,8 @@ impl Default for Collector {
         Collector {
             ordinals: HashMap::new(),
             opened: 0,
+            closed: Vec::new(),
+            done: Vec::new(),
             flows: Spool::default().timed_by_secondary(),
             sip_events: Spool::default(),
             im_sessions: Spool::default(),
@@ -63,8 +72,16 @@ impl Collector {
         self.ordinals.get(&internal).copied().unwrap_or(internal)
     }
 
+    /// Flow `internal` of `capture` closed before the end of the capture.
+    pub fn flow_closed(&mut self, internal: u64, capture: &std::sync::Arc<str>) {
+        self.closed.push((internal, capture.clone()));
+    }
+
     /// A flow ended and became a record.
     pub fn flow(&mut self, mut f: FlowRecord) {
+        if let Some(i) = self.closed.iter().position(|(id, _)| *id == f.id) {
+            self.done.push(self.closed.swap_remove(i));
+        }
         f.id = self.ordinal(f.id);
         self.tally.flow(&f);
         let key: SpoolKey = (0, f.id as i64, f.start.0 as u64);
@@ -109,6 +126,11 @@ impl Collector {
         let (im, presence, violations) = analyzer.take_done();
         if !(im.is_empty() && presence.is_empty() && violations.is_empty()) {
             self.analysis(im, presence, violations);
+        }
+        for (id, capture) in self.done.drain(..) {
+            if !analyzer.may_still_name(&capture, id) {
+                self.ordinals.remove(&id);
+            }
         }
     }
 }

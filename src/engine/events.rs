@@ -127,7 +127,12 @@ pub(crate) fn feed(
                 msg: &msg,
             }),
             AnalysisEvent::Tls(f, status, meta) => analyzer.tls_status(&f, &status, meta),
-            AnalysisEvent::FlowClosed(f, reason, meta) => analyzer.flow_closed(&f, reason, meta),
+            AnalysisEvent::FlowClosed(f, reason, meta) => {
+                analyzer.flow_closed(&f, reason, meta);
+                if reason != CloseReason::EndOfCapture {
+                    collector.flow_closed(f.id.0, &f.capture);
+                }
+            }
         }
     }
     collector.take(analyzer);
