@@ -1,13 +1,22 @@
 //! Where decryption secrets come from: NSS key-log files (`--keylog`),
 //! pcapng Decryption Secrets Blocks, and RSA private keys (`--rsa-key`),
-//! plus the TLS 1.2 session cache that lets a resumed connection of the same
-//! capture reuse the master secret of the full handshake it resumes.
+//! plus the TLS 1.2 session cache that lets a resumed connection reuse the
+//! master secret of the full handshake it resumes.
 //! Key material never appears in any output, log or error message.
+//!
+//! Memory: secrets are kept per client random in sorted slices of exactly
+//! their size (about 82 bytes per TLS 1.2 connection, 232 per TLS 1.3 one);
+//! the key-log text itself is not kept. A capture's own secrets (pcapng DSB,
+//! a followed key log) go into a [`KeyStore::layered`] store over the shared
+//! command-line one instead of a copy of it. The session cache is bounded.
 
-use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
+use std::io::BufRead;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -43,8 +52,13 @@ pub struct KeyLogStats {
 /// How many malformed line numbers are kept for the report.
 const MAX_MALFORMED_KEPT: usize = 20;
 
-/// Most sessions remembered for resumption (oldest dropped first beyond this).
-const MAX_SESSIONS: usize = 100_000;
+/// Most session ids and tickets remembered for resumption, together. The most
+/// recently remembered are kept (a full handshake with both an id and a
+/// ticket uses two, so at least the last 10,000 full handshakes); a
+/// connection that resumes an older session finds nothing, is not decrypted
+/// and says that its session's full handshake is not available (the same
+/// as for a session negotiated before the capture began).
+pub(crate) const MAX_SESSION_KEYS: usize = 20_000;
 
 /// A secret and the source it came from.
 #[derive(Clone, Debug)]
@@ -55,7 +69,8 @@ pub(crate) struct Sourced {
     pub source: KeySource,
 }
 
-/// Everything the key logs say about one client random.
+/// Everything the key logs say about one client random: what a lookup
+/// returns, built from the compact tables (not how secrets are stored).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ClientSecrets {
     /// TLS 1.0–1.2 master secret.
@@ -70,47 +85,223 @@ pub(crate) struct ClientSecrets {
     pub server_ap: Option<Sourced>,
 }
 
-impl ClientSecrets {
-    fn slot(&mut self, label: Label) -> &mut Option<Sourced> {
-        match label {
-            Label::ClientRandom => &mut self.master,
-            Label::ClientHandshake => &mut self.client_hs,
-            Label::ServerHandshake => &mut self.server_hs,
-            Label::ClientTraffic0 => &mut self.client_ap,
-            Label::ServerTraffic0 => &mut self.server_ap,
+/// The four TLS 1.3 secrets of one client random, in the order of [`tls13_slot`].
+type Tls13Set = [Option<Sourced>; 4];
+
+/// Where a label's secret lives: `None` for the TLS 1.2 master secret, else
+/// its index in a [`Tls13Set`].
+fn tls13_slot(label: Label) -> Option<usize> {
+    match label {
+        Label::ClientRandom => None,
+        Label::ClientHandshake => Some(0),
+        Label::ServerHandshake => Some(1),
+        Label::ClientTraffic0 => Some(2),
+        Label::ServerTraffic0 => Some(3),
+    }
+}
+
+/// Recent additions are merged into the sorted slice once there are this
+/// many, or an eighth of the slice if that is more.
+const MERGE_MIN: usize = 1024;
+
+/// Values by client random: most in a slice sorted by random, allocated at
+/// exactly its length (a hash table would carry up to twice its entries in
+/// empty buckets), the latest additions in a small hash map. A value already
+/// in the slice is changed in place.
+struct ByRandom<V> {
+    sorted: Box<[([u8; 32], V)]>,
+    recent: HashMap<[u8; 32], V>,
+}
+
+impl<V> Default for ByRandom<V> {
+    fn default() -> Self {
+        ByRandom {
+            sorted: Box::default(),
+            recent: HashMap::new(),
         }
     }
 }
 
-/// Resumable TLS 1.2 sessions seen in this capture, by session id and by ticket.
-#[derive(Default)]
+impl<V: Default> ByRandom<V> {
+    fn find(&self, random: &[u8; 32]) -> Result<usize, usize> {
+        self.sorted.binary_search_by(|(r, _)| r.cmp(random))
+    }
+
+    fn get(&self, random: &[u8; 32]) -> Option<&V> {
+        match self.find(random) {
+            Ok(i) => Some(&self.sorted[i].1),
+            Err(_) => self.recent.get(random),
+        }
+    }
+
+    /// The value for `random`, made (default) if there is none.
+    fn get_or_default(&mut self, random: &[u8; 32]) -> &mut V {
+        if let Ok(i) = self.find(random) {
+            return &mut self.sorted[i].1;
+        }
+        if self.recent.len() >= MERGE_MIN.max(self.sorted.len() / 8)
+            && !self.recent.contains_key(random)
+        {
+            self.merge();
+        }
+        self.recent.entry(*random).or_default()
+    }
+
+    /// Moves the recent additions into the sorted slice (their randoms are
+    /// never in it already).
+    fn merge(&mut self) {
+        if self.recent.is_empty() {
+            return;
+        }
+        let mut fresh: Vec<([u8; 32], V)> = std::mem::take(&mut self.recent).into_iter().collect();
+        fresh.sort_unstable_by_key(|e| e.0);
+        let old = std::mem::take(&mut self.sorted).into_vec();
+        let mut out = Vec::with_capacity(old.len() + fresh.len());
+        let mut a = old.into_iter().peekable();
+        let mut b = fresh.into_iter().peekable();
+        loop {
+            let from_old = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.0 < y.0,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            out.extend(if from_old { a.next() } else { b.next() });
+        }
+        self.sorted = out.into_boxed_slice();
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.len() + self.recent.len()
+    }
+}
+
+/// Which kind of key a session was remembered under.
+#[derive(Clone, Copy, Hash)]
+enum SessionKey {
+    Id,
+    Ticket,
+}
+
+/// Resumable TLS 1.2 sessions, by a 64-bit digest of the session id or the
+/// ticket (tickets can be hundreds of bytes). The digest is keyed at random
+/// per run, so a capture cannot be made to collide on purpose; an accidental
+/// collision (about 2^-37 with a full cache) would give a resumed connection
+/// the wrong master secret, which fails the record integrity check and is
+/// reported, never decrypted wrongly.
+///
+/// At most [`MAX_SESSION_KEYS`] ids and tickets are kept: beyond that the
+/// one remembered longest ago is dropped (remembering one again, as a
+/// resumption does, makes it the newest).
 struct SessionCache {
-    by_id: HashMap<Vec<u8>, Sourced>,
-    by_ticket: HashMap<Vec<u8>, Sourced>,
+    digest: RandomState,
+    /// Digest → (when remembered, master secret).
+    by_key: HashMap<u64, (u64, Sourced)>,
+    /// (digest, when), oldest first; a pair whose digest was remembered again
+    /// since is stale and skipped.
+    order: VecDeque<(u64, u64)>,
+    /// Counter for "when".
+    next: u64,
+    /// Ids and tickets dropped for the bound.
+    evicted: u64,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            digest: RandomState::new(),
+            by_key: HashMap::new(),
+            order: VecDeque::new(),
+            next: 0,
+            evicted: 0,
+        }
+    }
+}
+
+impl SessionCache {
+    fn key(&self, kind: SessionKey, bytes: &[u8]) -> u64 {
+        self.digest.hash_one((kind, bytes))
+    }
+
+    fn insert(&mut self, kind: SessionKey, bytes: &[u8], master: &Sourced) {
+        let key = self.key(kind, bytes);
+        let when = self.next;
+        self.next += 1;
+        self.by_key.insert(key, (when, master.clone()));
+        self.order.push_back((key, when));
+        while self.by_key.len() > MAX_SESSION_KEYS {
+            let Some((k, w)) = self.order.pop_front() else {
+                break;
+            };
+            if self.by_key.get(&k).is_some_and(|e| e.0 == w) {
+                self.by_key.remove(&k);
+                self.evicted += 1;
+            }
+        }
+        // Keys remembered again leave stale pairs: drop them when they are half the queue.
+        if self.order.len() > 2 * self.by_key.len().max(64) {
+            let live = &self.by_key;
+            self.order
+                .retain(|(k, w)| live.get(k).is_some_and(|e| e.0 == *w));
+        }
+    }
+
+    fn get(&self, kind: SessionKey, bytes: &[u8]) -> Option<&Sourced> {
+        if bytes.is_empty() {
+            return None;
+        }
+        self.by_key.get(&self.key(kind, bytes)).map(|e| &e.1)
+    }
 }
 
 /// All secrets available to the TLS stage.
+///
+/// A store made by [`KeyStore::layered`] looks in its own secrets first and
+/// then in its base's, without copying them, and shares the base's session
+/// cache.
 #[derive(Default)]
 pub struct KeyStore {
     stats: KeyLogStats,
-    by_random: HashMap<[u8; 32], ClientSecrets>,
+    /// TLS 1.0–1.2 master secrets (`None` only transiently).
+    masters: ByRandom<Option<Sourced>>,
+    /// TLS 1.3 traffic secrets.
+    tls13: ByRandom<Tls13Set>,
     rsa_premaster: HashMap<[u8; 8], Sourced>,
-    rsa_keys: Vec<RsaPrivateKey>,
+    rsa_keys: Vec<Arc<RsaPrivateKey>>,
     /// Lines read so far per origin, so a growing key log's tail keeps its line numbers.
     lines_seen: HashMap<String, u64>,
     /// Bumped whenever a secret is added, so flows waiting for keys know to look again.
     generation: u64,
+    /// Sessions remembered for resumption (a layered store uses its base's).
     sessions: Mutex<SessionCache>,
     /// Sessions cached so far (part of the generation: a resumed flow waiting for its session looks again).
     sessions_added: AtomicU64,
     /// More secrets may arrive while flows run (live capture following a key log).
     growing: bool,
+    /// The store this one is layered over.
+    base: Option<Arc<KeyStore>>,
 }
 
 impl KeyStore {
     /// An empty store.
     pub fn new() -> Self {
         KeyStore::default()
+    }
+
+    /// A store over `base`: it sees all of `base`'s secrets and RSA keys,
+    /// takes secrets of its own (which win over `base`'s for the same client
+    /// random and label, as a later key-log line would), and remembers
+    /// sessions in `base`'s cache. Its counters start from `base`'s. Nothing
+    /// of `base` is copied but its few RSA key handles and line counts.
+    pub fn layered(base: Arc<KeyStore>) -> Self {
+        KeyStore {
+            stats: base.stats.clone(),
+            rsa_keys: base.rsa_keys.clone(),
+            lines_seen: base.lines_seen.clone(),
+            growing: base.growing,
+            base: Some(base),
+            ..KeyStore::default()
+        }
     }
 
     /// Says whether secrets may still arrive while flows run (a followed key
@@ -124,11 +315,30 @@ impl KeyStore {
         self.growing
     }
 
-    /// Adds every line of an NSS key-log file; malformed lines are counted, not fatal.
+    /// Adds every line of an NSS key-log file, read line by line (the text is
+    /// not kept); malformed lines are counted, not fatal.
     pub fn load_keylog_file(&mut self, path: &Path) -> std::io::Result<()> {
-        let text = std::fs::read(path)?;
-        self.add_keylog_text(&text, KeySource::Keylog, &path.display().to_string());
-        Ok(())
+        let file = std::fs::File::open(path)?;
+        let mut reader = std::io::BufReader::with_capacity(64 << 10, file);
+        let origin = path.display().to_string();
+        let mut number = self.lines_seen.get(&origin).copied().unwrap_or(0);
+        let mut line = Vec::with_capacity(256);
+        let result = loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break Ok(()),
+                Ok(_) => {
+                    number += 1;
+                    let l = line.strip_suffix(b"\n").unwrap_or(&line);
+                    self.add_line(l, KeySource::Keylog, &origin, number);
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        self.lines_seen.insert(origin, number);
+        self.generation += 1;
+        self.settle();
+        result
     }
 
     /// Adds key-log text from `origin` (a file name or "pcapng DSB").
@@ -149,6 +359,15 @@ impl KeyStore {
         }
         self.lines_seen.insert(origin.to_string(), base + count);
         self.generation += 1;
+        if count >= MERGE_MIN as u64 {
+            self.settle();
+        }
+    }
+
+    /// After a large load: everything into the exact-size sorted slices.
+    fn settle(&mut self) {
+        self.masters.merge();
+        self.tls13.merge();
     }
 
     fn add_line(&mut self, line: &[u8], source: KeySource, origin: &str, number: u64) {
@@ -169,25 +388,45 @@ impl KeyStore {
                 secret,
             } => {
                 self.stats.lines += 1;
-                let slot = self.by_random.entry(client_random).or_default().slot(label);
-                if slot.as_ref().is_some_and(|old| old.secret != secret) {
+                if self
+                    .secret(&client_random, label)
+                    .is_some_and(|old| old.secret != secret)
+                {
                     self.stats.duplicates += 1;
                 }
-                *slot = Some(Sourced { secret, source });
+                let new = Some(Sourced { secret, source });
+                match tls13_slot(label) {
+                    None => *self.masters.get_or_default(&client_random) = new,
+                    Some(i) => self.tls13.get_or_default(&client_random)[i] = new,
+                }
             }
             Line::RsaPremaster { prefix, premaster } => {
                 self.stats.lines += 1;
+                if self
+                    .rsa_premaster(&prefix)
+                    .is_some_and(|old| old.secret != premaster)
+                {
+                    self.stats.duplicates += 1;
+                }
                 let new = Sourced {
                     secret: premaster,
                     source,
                 };
-                if let Some(old) = self.rsa_premaster.insert(prefix, new.clone())
-                    && old.secret != new.secret
-                {
-                    self.stats.duplicates += 1;
-                }
+                self.rsa_premaster.insert(prefix, new);
             }
         }
+    }
+
+    /// The secret for a client random and label, here or in the base.
+    fn secret(&self, client_random: &[u8; 32], label: Label) -> Option<&Sourced> {
+        let own = match tls13_slot(label) {
+            None => self.masters.get(client_random).and_then(Option::as_ref),
+            Some(i) => self
+                .tls13
+                .get(client_random)
+                .and_then(|set| set[i].as_ref()),
+        };
+        own.or_else(|| self.base.as_ref()?.secret(client_random, label))
     }
 
     /// Adds an RSA private key from a PEM file (PKCS#1 or PKCS#8).
@@ -199,7 +438,7 @@ impl KeyStore {
             .iter()
             .any(|k| k.public_id() == key.public_id())
         {
-            self.rsa_keys.push(key);
+            self.rsa_keys.push(Arc::new(key));
         }
         self.generation += 1;
         Ok(())
@@ -210,25 +449,56 @@ impl KeyStore {
         &self.stats
     }
 
-    /// Changes whenever secrets are added (flows still without keys look again).
+    /// Changes whenever secrets are added, here or in the base, or a session
+    /// is remembered (flows still without keys look again).
     pub(crate) fn generation(&self) -> u64 {
-        self.generation
-            .wrapping_add(self.sessions_added.load(Ordering::Relaxed))
+        let own = self
+            .generation
+            .wrapping_add(self.sessions_added.load(Ordering::Relaxed));
+        match &self.base {
+            Some(b) => own.wrapping_add(b.generation()),
+            None => own,
+        }
     }
 
-    /// What the key logs hold for a client random.
-    pub(crate) fn for_random(&self, client_random: &[u8; 32]) -> Option<&ClientSecrets> {
-        self.by_random.get(client_random)
+    /// What the key logs hold for a client random (this store's secrets over its base's).
+    pub(crate) fn for_random(&self, client_random: &[u8; 32]) -> Option<ClientSecrets> {
+        let mut found = self.base.as_ref().and_then(|b| b.for_random(client_random));
+        let master = self.masters.get(client_random).and_then(Option::as_ref);
+        let set = self.tls13.get(client_random);
+        if master.is_none() && set.is_none() {
+            return found;
+        }
+        let cs = found.get_or_insert_with(ClientSecrets::default);
+        if let Some(m) = master {
+            cs.master = Some(m.clone());
+        }
+        if let Some(set) = set {
+            let slots = [
+                &mut cs.client_hs,
+                &mut cs.server_hs,
+                &mut cs.client_ap,
+                &mut cs.server_ap,
+            ];
+            for (slot, own) in slots.into_iter().zip(set) {
+                if own.is_some() {
+                    slot.clone_from(own);
+                }
+            }
+        }
+        found
     }
 
     /// The pre-master of a key-log `RSA` line, by the first 8 bytes of the encrypted pre-master.
     pub(crate) fn rsa_premaster(&self, encrypted: &[u8]) -> Option<&Sourced> {
         let prefix: [u8; 8] = encrypted.get(..8)?.try_into().ok()?;
-        self.rsa_premaster.get(&prefix)
+        self.rsa_premaster
+            .get(&prefix)
+            .or_else(|| self.base.as_ref()?.rsa_premaster(&prefix))
     }
 
     /// The RSA private keys given.
-    pub(crate) fn rsa_keys(&self) -> &[RsaPrivateKey] {
+    pub(crate) fn rsa_keys(&self) -> &[Arc<RsaPrivateKey>] {
         &self.rsa_keys
     }
 
@@ -237,42 +507,57 @@ impl KeyStore {
         !self.rsa_keys.is_empty()
     }
 
-    /// Remembers a full handshake's master secret under its session id and/or ticket.
-    pub(crate) fn remember_session(&self, id: &[u8], ticket: &[u8], master: &Sourced) {
-        let Ok(mut cache) = self.sessions.lock() else {
-            return;
-        };
-        if cache.by_id.len() + cache.by_ticket.len() > MAX_SESSIONS {
-            cache.by_id.clear();
-            cache.by_ticket.clear();
+    /// The store whose session cache this one uses (the bottom of the layers).
+    fn session_store(&self) -> &KeyStore {
+        match &self.base {
+            Some(b) => b.session_store(),
+            None => self,
         }
-        if !id.is_empty() {
-            cache.by_id.insert(id.to_vec(), master.clone());
-        }
-        if !ticket.is_empty() {
-            cache.by_ticket.insert(ticket.to_vec(), master.clone());
-        }
-        self.sessions_added.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The master secret of a session resumed by ticket (preferred) or by id.
+    /// Remembers a full handshake's master secret under its session id and/or
+    /// ticket (see [`MAX_SESSION_KEYS`] for how many are kept).
+    pub(crate) fn remember_session(&self, id: &[u8], ticket: &[u8], master: &Sourced) {
+        let store = self.session_store();
+        let Ok(mut cache) = store.sessions.lock() else {
+            return;
+        };
+        if !id.is_empty() {
+            cache.insert(SessionKey::Id, id, master);
+        }
+        if !ticket.is_empty() {
+            cache.insert(SessionKey::Ticket, ticket, master);
+        }
+        store.sessions_added.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The master secret of a session resumed by ticket (preferred) or by id,
+    /// if it is still remembered.
     pub(crate) fn resumed_session(&self, id: &[u8], ticket: &[u8]) -> Option<Sourced> {
-        let cache = self.sessions.lock().ok()?;
-        let by_ticket = (!ticket.is_empty())
-            .then(|| cache.by_ticket.get(ticket))
-            .flatten();
-        let by_id = (!id.is_empty()).then(|| cache.by_id.get(id)).flatten();
-        by_ticket.or(by_id).cloned()
+        let cache = self.session_store().sessions.lock().ok()?;
+        cache
+            .get(SessionKey::Ticket, ticket)
+            .or_else(|| cache.get(SessionKey::Id, id))
+            .cloned()
     }
 }
 
 impl std::fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (sessions, evicted) = self
+            .sessions
+            .lock()
+            .map(|c| (c.by_key.len(), c.evicted))
+            .unwrap_or_default();
         f.debug_struct("KeyStore")
-            .field("client_randoms", &self.by_random.len())
+            .field("tls12_client_randoms", &self.masters.len())
+            .field("tls13_client_randoms", &self.tls13.len())
             .field("rsa_premasters", &self.rsa_premaster.len())
             .field("rsa_keys", &self.rsa_keys.len())
+            .field("sessions", &sessions)
+            .field("sessions_evicted", &evicted)
             .field("stats", &self.stats)
+            .field("layered", &self.base.is_some())
             .finish()
     }
 }
@@ -326,7 +611,7 @@ mod tests {
                 ("live".to_string(), 4)
             ]
         );
-        let m = ks.for_random(&cr()).unwrap().master.as_ref().unwrap();
+        let m = ks.for_random(&cr()).unwrap().master.unwrap();
         assert_eq!(m.source, KeySource::Dsb);
     }
 
@@ -338,6 +623,198 @@ mod tests {
         let enc = hex::decode("8b8e5c44e0e29957ffff").unwrap();
         assert!(ks.rsa_premaster(&enc).is_some());
         assert!(ks.rsa_premaster(&enc[..4]).is_none());
+    }
+
+    /// A client random made from a number.
+    fn nth(i: u32) -> [u8; 32] {
+        let mut r = [0x5a; 32];
+        r[..4].copy_from_slice(&i.to_be_bytes());
+        r[28..].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
+        r
+    }
+
+    fn master(b: u8) -> Sourced {
+        Sourced {
+            secret: Secret::new(&[b; 48]),
+            source: KeySource::Keylog,
+        }
+    }
+
+    #[test]
+    fn entries_are_compact() {
+        // A TLS 1.2 connection: the random and one master secret with its source.
+        assert!(std::mem::size_of::<([u8; 32], Option<Sourced>)>() <= 82);
+        // A TLS 1.3 connection: the random and four secrets of up to 48 bytes.
+        assert!(std::mem::size_of::<([u8; 32], Tls13Set)>() <= 232);
+    }
+
+    #[test]
+    fn many_randoms_keep_tls12_and_tls13_secrets_and_count_duplicates() {
+        const N: u32 = 5000;
+        let mut text = String::new();
+        for i in 0..N {
+            let r = hex::encode(nth(i));
+            if i % 2 == 0 {
+                text += &format!("CLIENT_RANDOM {r} {}\n", hex::encode([i as u8; 48]));
+            } else {
+                text += &format!("CLIENT_HANDSHAKE_TRAFFIC_SECRET {r} {}\n", "11".repeat(32));
+                text += &format!(
+                    "SERVER_TRAFFIC_SECRET_0 {r} {}\n",
+                    hex::encode([i as u8; 48])
+                );
+            }
+        }
+        let mut ks = KeyStore::new();
+        // In pieces, as a followed key log arrives: additions meet both the
+        // sorted slice and the recent map.
+        let lines: Vec<&str> = text.lines().collect();
+        for chunk in lines.chunks(300) {
+            ks.add_keylog_text(chunk.join("\n").as_bytes(), KeySource::Keylog, "k");
+        }
+        assert_eq!(ks.stats().lines, u64::from(N) / 2 * 3);
+        assert_eq!(ks.stats().duplicates, 0);
+        assert!(!ks.masters.sorted.is_empty() && !ks.tls13.sorted.is_empty());
+        for i in 0..N {
+            let cs = ks.for_random(&nth(i)).unwrap();
+            if i % 2 == 0 {
+                assert_eq!(cs.master.unwrap().secret.bytes(), &[i as u8; 48][..]);
+                assert!(cs.server_ap.is_none() && cs.client_hs.is_none());
+            } else {
+                assert!(cs.master.is_none() && cs.client_ap.is_none() && cs.server_hs.is_none());
+                assert_eq!(cs.client_hs.unwrap().secret.bytes(), &[0x11; 32][..]);
+                assert_eq!(cs.server_ap.unwrap().secret.bytes(), &[i as u8; 48][..]);
+            }
+        }
+        assert!(ks.for_random(&nth(N)).is_none());
+        // Same secret again: not a duplicate; a different one is, and wins.
+        let again = format!(
+            "CLIENT_RANDOM {} {}\nCLIENT_RANDOM {} {}\nSERVER_TRAFFIC_SECRET_0 {} {}",
+            hex::encode(nth(2)),
+            hex::encode([2u8; 48]),
+            hex::encode(nth(4)),
+            "ff".repeat(48),
+            hex::encode(nth(3)),
+            "ee".repeat(48),
+        );
+        ks.add_keylog_text(again.as_bytes(), KeySource::Dsb, "k");
+        assert_eq!(ks.stats().duplicates, 2);
+        let four = ks.for_random(&nth(4)).unwrap().master.unwrap();
+        assert_eq!(
+            (four.secret.bytes(), four.source),
+            (&[0xff; 48][..], KeySource::Dsb)
+        );
+        let three = ks.for_random(&nth(3)).unwrap();
+        assert_eq!(three.server_ap.unwrap().secret.bytes(), &[0xee; 48][..]);
+        assert_eq!(three.client_hs.unwrap().source, KeySource::Keylog);
+        // A large load ends fully sorted: no hash-table slack is left.
+        let mut bulk = KeyStore::new();
+        bulk.add_keylog_text(text.as_bytes(), KeySource::Keylog, "k");
+        assert!(bulk.masters.recent.is_empty() && bulk.tls13.recent.is_empty());
+        assert_eq!(
+            bulk.masters.sorted.len() + bulk.tls13.sorted.len(),
+            N as usize
+        );
+    }
+
+    #[test]
+    fn file_is_read_line_by_line_like_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.log");
+        let text = format!(
+            "# c\r\nCLIENT_RANDOM {CR} {}\r\nbad\n\nCLIENT_RANDOM {CR} {}",
+            "aa".repeat(48),
+            "bb".repeat(48)
+        );
+        std::fs::write(&p, &text).unwrap();
+        let mut from_file = KeyStore::new();
+        from_file.load_keylog_file(&p).unwrap();
+        let mut from_text = KeyStore::new();
+        let origin = p.display().to_string();
+        from_text.add_keylog_text(text.as_bytes(), KeySource::Keylog, &origin);
+        assert_eq!(from_file.stats(), from_text.stats());
+        assert_eq!(from_file.stats().malformed_lines, vec![(origin.clone(), 3)]);
+        assert_eq!(from_file.lines_seen[&origin], 5);
+        let m = from_file.for_random(&cr()).unwrap().master.unwrap();
+        assert_eq!(m.secret.bytes(), &[0xbb; 48][..]);
+        assert!(
+            KeyStore::new()
+                .load_keylog_file(&dir.path().join("none"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn session_cache_keeps_the_most_recent() {
+        let ks = KeyStore::new();
+        let id = |i: usize| format!("session-{i}").into_bytes();
+        for i in 0..MAX_SESSION_KEYS {
+            ks.remember_session(&id(i), b"", &master(1));
+        }
+        assert!(ks.resumed_session(&id(0), b"").is_some());
+        // Resuming session 0 remembers it again: it becomes the newest.
+        ks.remember_session(&id(0), b"", &master(1));
+        ks.remember_session(&id(MAX_SESSION_KEYS), b"", &master(2));
+        ks.remember_session(&id(MAX_SESSION_KEYS + 1), b"", &master(3));
+        // The two oldest (1 and 2) were dropped; 0 was kept.
+        assert!(ks.resumed_session(&id(1), b"").is_none());
+        assert!(ks.resumed_session(&id(2), b"").is_none());
+        assert!(ks.resumed_session(&id(0), b"").is_some());
+        assert!(ks.resumed_session(&id(3), b"").is_some());
+        let last = ks.resumed_session(&id(MAX_SESSION_KEYS + 1), b"").unwrap();
+        assert_eq!(last.secret.bytes(), &[3; 48][..]);
+        let cache = ks.sessions.lock().unwrap();
+        assert_eq!(cache.by_key.len(), MAX_SESSION_KEYS);
+        assert_eq!(cache.evicted, 2);
+    }
+
+    #[test]
+    fn session_cache_queue_stays_bounded_when_one_session_resumes_often() {
+        let ks = KeyStore::new();
+        for _ in 0..10_000 {
+            ks.remember_session(b"same", b"long ticket", &master(1));
+        }
+        let cache = ks.sessions.lock().unwrap();
+        assert_eq!(cache.by_key.len(), 2);
+        assert!(cache.order.len() <= 2 * 64 + 1, "{}", cache.order.len());
+    }
+
+    #[test]
+    fn session_ids_and_tickets_do_not_mix() {
+        let ks = KeyStore::new();
+        ks.remember_session(b"abc", b"", &master(1));
+        assert!(ks.resumed_session(b"", b"abc").is_none());
+        ks.remember_session(b"", b"xyz", &master(2));
+        assert!(ks.resumed_session(b"xyz", b"").is_none());
+        // The ticket wins over the id.
+        let m = ks.resumed_session(b"abc", b"xyz").unwrap();
+        assert_eq!(m.secret.bytes(), &[2; 48][..]);
+    }
+
+    #[test]
+    fn layers_share_the_session_cache_and_rsa_keys() {
+        let mut base = KeyStore::new();
+        let pem = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/keys/edge-rsa.pkcs1.pem"
+        );
+        base.load_rsa_pem(Path::new(pem)).unwrap();
+        let l = format!("RSA 8b8e5c44e0e29957 {}\n", "03".repeat(48));
+        base.add_keylog_text(l.as_bytes(), KeySource::Keylog, "k");
+        let base = Arc::new(base);
+        base.remember_session(b"before", b"", &master(1));
+        let a = KeyStore::layered(base.clone());
+        let b = KeyStore::layered(base.clone());
+        assert!(a.has_rsa_keys() && a.rsa_keys().len() == 1);
+        let enc = hex::decode("8b8e5c44e0e29957ffff").unwrap();
+        assert!(a.rsa_premaster(&enc).is_some());
+        let g = b.generation();
+        a.remember_session(b"in-a", b"", &master(2));
+        assert!(b.resumed_session(b"in-a", b"").is_some());
+        assert!(b.resumed_session(b"before", b"").is_some());
+        assert!(base.resumed_session(b"in-a", b"").is_some());
+        assert_ne!(b.generation(), g, "a waiting resumption looks again");
+        let d = format!("{a:?}");
+        assert!(d.contains("layered: true") && !d.contains("[3"), "{d}");
     }
 
     #[test]

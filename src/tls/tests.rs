@@ -25,11 +25,17 @@ fn sample(name: &str) -> PathBuf {
 /// The TCP payloads of the first connection of a classic little-endian
 /// Ethernet pcap, in capture order; sequence jumps become gaps.
 fn events(pcap: &str) -> Vec<Ev> {
+    connection(pcap, 0)
+}
+
+/// Like [`events`], for the connection opened `nth` (0 = first).
+fn connection(pcap: &str, nth: usize) -> Vec<Ev> {
     let d = std::fs::read(sample(pcap)).unwrap();
     assert_eq!(&d[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
     let mut pos = 24;
     let mut out = Vec::new();
     let mut client: Option<u16> = None;
+    let mut opened = 0;
     let mut next = [None::<u32>; 2];
     while pos + 16 <= d.len() {
         let incl = u32::from_le_bytes(d[pos + 8..pos + 12].try_into().unwrap()) as usize;
@@ -46,15 +52,22 @@ fn events(pcap: &str) -> Vec<Ev> {
         }
         let tcp = &ip[ihl..total];
         let sport = u16::from_be_bytes([tcp[0], tcp[1]]);
+        let dport = u16::from_be_bytes([tcp[2], tcp[3]]);
         let seq = u32::from_be_bytes(tcp[4..8].try_into().unwrap());
         let off = (tcp[12] >> 4) as usize * 4;
         let flags = tcp[13];
         let syn = flags & 2 != 0;
         if syn && flags & 0x10 == 0 {
             if client.is_some() {
-                break; // only the first connection
+                break; // only the one connection
             }
-            client = Some(sport);
+            if opened == nth {
+                client = Some(sport);
+            }
+            opened += 1;
+        }
+        if client.is_none() || (Some(sport) != client && Some(dport) != client) {
+            continue;
         }
         let dir = if Some(sport) == client {
             Direction::ToServer
@@ -331,6 +344,44 @@ fn rsa_key_and_resumption() {
             .as_deref()
             .unwrap_or("")
             .contains("does not match"),
+        "{:?}",
+        st.failure
+    );
+}
+
+/// A connection resuming (by session id) a session the bounded cache no
+/// longer holds is not decrypted and says why; with the session still
+/// cached it decrypts.
+#[test]
+fn resuming_a_session_dropped_from_the_cache_says_so() {
+    let mut keys = KeyStore::new();
+    keys.load_rsa_pem(&sample("keys/edge-rsa.pkcs1.pem"))
+        .unwrap();
+    let full = whole(&connection("tls12-resume-id.pcap", 0), &keys);
+    assert!(full.flow.status().decrypted);
+    let resumed = connection("tls12-resume-id.pcap", 1);
+    let r = whole(&resumed, &keys);
+    assert!(r.flow.status().decrypted, "{:?}", r.flow.status().failure);
+    assert_eq!(sip_messages(&r.plain[0]) + sip_messages(&r.plain[1]), 16);
+
+    // Later full handshakes push the session out of the cache.
+    let other = super::keys::Sourced {
+        secret: super::secret::Secret::new(&[9; 48]),
+        source: KeySource::Rsa,
+    };
+    for i in 0..super::keys::MAX_SESSION_KEYS as u32 {
+        keys.remember_session(&i.to_be_bytes(), b"", &other);
+    }
+    let r = whole(&resumed, &keys);
+    let st = r.flow.status();
+    assert!(!st.decrypted);
+    assert!(r.plain.iter().all(Vec::is_empty));
+    assert_eq!(st.integrity_failures, 0);
+    assert!(
+        st.failure
+            .as_deref()
+            .unwrap_or("")
+            .contains("resumed session's full handshake is not in the capture"),
         "{:?}",
         st.failure
     );
