@@ -9,6 +9,7 @@ mod discover;
 mod events;
 mod keys;
 mod result;
+mod runs;
 mod shard;
 mod sharded;
 mod spool;
@@ -20,6 +21,7 @@ pub use result::{
     CaptureResult, CaptureSummary, FlowRecord, ProviderSummary, ProviderTally, SipCounts,
     SipEventRecord, StageStats,
 };
+pub use runs::{Runs, ordered_i64};
 pub use spool::{KEPT, Spool, SpoolKey};
 
 use std::path::PathBuf;

@@ -1,95 +1,64 @@
 //! Report records kept out of memory: each finished record (flow, IM
 //! session, presence subscription, finding, SIP event) is serialized to JSON
-//! once, into a buffer that spills to an anonymous temporary file, and only a
-//! small index entry (sort key, ndjson time, offset, length) stays in memory.
-//! The report writers stream the records back in key order, so memory stays
-//! flat however many records a capture produces. The records with the
-//! smallest keys are also kept as values, for the terminal tables (which
+//! once, straight into an external sorter (`runs`) keyed by its spool key, so
+//! nothing per record stays in memory. The report writers stream the records
+//! back in key order, so memory stays flat however many records a capture
+//! produces. Merging captures moves each capture's sorter in whole as a
+//! *part* (captures are absorbed in order and the capture number is the most
+//! significant key, so parts are read one after another); a small capture
+//! whose records are all still in memory is copied into one shared sorter
+//! instead, so small captures cost no temporary file each. The records with
+//! the smallest keys are also kept as values, for the terminal tables (which
 //! show the first ones and say how many more there are).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeSeq, Serializer};
 
+use super::runs::{Runs, from_ordered_i64, ordered_i64};
+
 /// Where a spool sorts a record: capture number, then two record-specific numbers.
 pub type SpoolKey = (u32, i64, u64);
-
-/// Bytes buffered in memory before they go to the temporary file.
-const SPILL_BYTES: usize = 1 << 20;
 
 /// Records kept as values for the tables.
 pub const KEPT: usize = 500;
 
-/// One record's place (32 bytes: the only per-record memory a spool keeps).
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    primary: i64,
-    secondary: u64,
-    off: u64,
-    len: u32,
-    capture: u32,
+/// Bytes of a [`SpoolKey`] as the sorter compares it.
+const KEY_BYTES: usize = 20;
+
+/// A spool key as bytes that compare like the key.
+fn encode(key: SpoolKey) -> [u8; KEY_BYTES] {
+    let mut b = [0; KEY_BYTES];
+    b[..4].copy_from_slice(&key.0.to_be_bytes());
+    b[4..12].copy_from_slice(&ordered_i64(key.1));
+    b[12..].copy_from_slice(&key.2.to_be_bytes());
+    b
 }
 
-impl Entry {
-    fn key(&self) -> SpoolKey {
-        (self.capture, self.primary, self.secondary)
-    }
+/// The spool key of [`encode`]d bytes.
+fn decode(b: &[u8; KEY_BYTES]) -> SpoolKey {
+    let mut capture = [0; 4];
+    let mut primary = [0; 8];
+    let mut secondary = [0; 8];
+    capture.copy_from_slice(&b[..4]);
+    primary.copy_from_slice(&b[4..12]);
+    secondary.copy_from_slice(&b[12..]);
+    (
+        u32::from_be_bytes(capture),
+        from_ordered_i64(primary),
+        u64::from_be_bytes(secondary),
+    )
 }
 
-/// Index entries in fixed-size chunks: no reallocation that copies (and
-/// briefly doubles) the whole index, and no growth slack beyond one chunk.
-#[derive(Default)]
-struct Chunked {
-    chunks: Vec<Vec<Entry>>,
-    len: usize,
-}
-
-/// Entries per chunk (512 KiB).
-const CHUNK: usize = 16 * 1024;
-
-impl Chunked {
-    fn push(&mut self, e: Entry) {
-        match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push(e),
-            _ => {
-                let mut c = Vec::with_capacity(CHUNK);
-                c.push(e);
-                self.chunks.push(c);
-            }
-        }
-        self.len += 1;
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn get(&self, i: usize) -> Option<&Entry> {
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.chunks.iter().flatten()
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Entry> {
-        self.chunks.iter_mut().flatten()
-    }
-
-    /// Record numbers in key order (4 bytes each while sorting).
-    fn sorted(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.len as u32).collect();
-        order.sort_by_key(|&i| self.get(i as usize).map(Entry::key));
-        order
-    }
+/// One capture's records moved in whole by [`Spool::absorb`].
+#[derive(Debug)]
+struct Part {
+    /// The capture number its records take (`None`: the one they were pushed with).
+    capture: Option<u32>,
+    runs: Runs<KEY_BYTES>,
 }
 
 /// A record kept as a value, ordered by key (largest first in the heap).
@@ -118,16 +87,18 @@ impl<T> Ord for Kept<T> {
 
 /// An append-only list of serialized records, in memory up to a point, then on disk.
 pub struct Spool<T> {
-    entries: Chunked,
+    /// Captures moved in whole, in capture order, read before `open`.
+    parts: Vec<Part>,
+    /// Records pushed (and small captures copied in) since the last part.
+    open: Runs<KEY_BYTES>,
     /// The NDJSON time of a record is its secondary key (flows: sorted by
     /// number, timed by start), not its primary one.
     time_is_secondary: bool,
     kept: BinaryHeap<Kept<T>>,
     keep: usize,
-    buf: Vec<u8>,
-    file: Option<File>,
-    file_len: u64,
-    /// The first error writing the temporary file (records after it are lost, and said so).
+    /// Records offered so far (orders kept records with equal keys).
+    offered: u64,
+    /// The first record that could not be serialized.
     error: Option<String>,
 }
 
@@ -140,8 +111,8 @@ impl<T> Default for Spool<T> {
 impl<T> std::fmt::Debug for Spool<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Spool")
-            .field("records", &self.entries.len())
-            .field("on_disk", &self.file_len)
+            .field("records", &self.len())
+            .field("parts", &self.parts.len())
             .finish()
     }
 }
@@ -149,31 +120,38 @@ impl<T> std::fmt::Debug for Spool<T> {
 impl<T> Spool<T> {
     /// An empty spool that keeps the `keep` smallest-keyed records as values.
     pub fn with_keep(keep: usize) -> Self {
+        Spool::with_runs(keep, Runs::default())
+    }
+
+    fn with_runs(keep: usize, open: Runs<KEY_BYTES>) -> Self {
         Spool {
-            entries: Chunked::default(),
+            parts: Vec::new(),
+            open,
             time_is_secondary: false,
             kept: BinaryHeap::new(),
             keep,
-            buf: Vec::new(),
-            file: None,
-            file_len: 0,
+            offered: 0,
             error: None,
         }
     }
 
     /// Records held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        let parts: u64 = self.parts.iter().map(|p| p.runs.len()).sum();
+        (parts + self.open.len()) as usize
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    /// The problem writing the temporary file, if any.
+    /// The problem serializing a record or writing the temporary files, if any.
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.error
+            .as_deref()
+            .or_else(|| self.parts.iter().find_map(|p| p.runs.error()))
+            .or_else(|| self.open.error())
     }
 
     /// The kept records (the smallest keys), in key order.
@@ -189,144 +167,94 @@ impl<T> Spool<T> {
         self
     }
 
-    /// The NDJSON time of an entry.
-    fn time(&self, e: &Entry) -> i64 {
+    /// The NDJSON time of a record.
+    fn time(&self, key: SpoolKey) -> i64 {
         if self.time_is_secondary {
-            e.secondary as i64
+            key.2 as i64
         } else {
-            e.primary
+            key.1
         }
     }
 
-    /// Stores the serialized bytes of a record.
-    fn store(&mut self, key: SpoolKey, bytes: &[u8]) {
-        let start = self.buf.len();
-        self.buf.extend_from_slice(bytes);
-        self.index(key, start);
-    }
-
-    /// Indexes the record that occupies the buffer from `start` to its end.
-    fn index(&mut self, key: SpoolKey, start: usize) {
-        self.entries.push(Entry {
-            primary: key.1,
-            secondary: key.2,
-            off: self.file_len + start as u64,
-            len: (self.buf.len() - start) as u32,
-            capture: key.0,
-        });
-        if self.buf.len() >= SPILL_BYTES {
-            self.spill();
-        }
-    }
-
-    /// Moves the buffer to the temporary file.
-    fn spill(&mut self) {
-        if self.error.is_some() {
-            return;
-        }
-        if self.file.is_none() {
-            match tempfile::tempfile() {
-                Ok(f) => self.file = Some(f),
-                Err(e) => {
-                    self.error = Some(format!("cannot create a temporary file: {e}"));
-                    return;
+    /// Calls `each` with every record's key, NDJSON time and JSON, in key order.
+    pub fn for_each_record(
+        &self,
+        mut each: impl FnMut(SpoolKey, i64, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for p in &self.parts {
+            p.runs.for_each(|k, json| {
+                let mut key = decode(k);
+                if let Some(c) = p.capture {
+                    key.0 = c;
                 }
-            }
+                each(key, self.time(key), json)
+            })?;
         }
-        if let Some(f) = &mut self.file {
-            match f.write_all(&self.buf) {
-                Ok(()) => {
-                    self.file_len += self.buf.len() as u64;
-                    self.buf.clear();
-                }
-                Err(e) => self.error = Some(format!("cannot write the temporary file: {e}")),
-            }
-        }
-    }
-
-    /// Reads one record's bytes into `out`.
-    fn read(&self, e: &Entry, out: &mut Vec<u8>) -> io::Result<()> {
-        out.clear();
-        if e.off >= self.file_len {
-            let start = (e.off - self.file_len) as usize;
-            let bytes = self
-                .buf
-                .get(start..start + e.len as usize)
-                .ok_or_else(|| io::Error::other("spool index out of range"))?;
-            out.extend_from_slice(bytes);
-            return Ok(());
-        }
-        let mut f = self
-            .file
-            .as_ref()
-            .ok_or_else(|| io::Error::other("spool file missing"))?;
-        out.resize(e.len as usize, 0);
-        f.seek(SeekFrom::Start(e.off))?;
-        f.read_exact(out)
+        self.open.for_each(|k, json| {
+            let key = decode(k);
+            each(key, self.time(key), json)
+        })
     }
 
     /// Calls `each` with every record's JSON, in key order.
     pub fn for_each_json(&self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        let mut buf = Vec::new();
-        for i in self.entries.sorted() {
-            if let Some(e) = self.entries.get(i as usize) {
-                self.read(e, &mut buf)?;
-                each(&buf)?;
-            }
-        }
-        Ok(())
+        self.for_each_record(|_, _, json| each(json))
     }
 
-    /// (NDJSON time, key, index) of every record, for merging several spools by time.
-    pub fn times(&self) -> impl Iterator<Item = (i64, SpoolKey, usize)> + '_ {
-        self.entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (self.time(e), e.key(), i))
-    }
-
-    /// The JSON of record number `i` (as numbered by [`Spool::times`]).
-    pub fn json_at(&self, i: usize, out: &mut Vec<u8>) -> io::Result<()> {
-        let e = self
-            .entries
-            .get(i)
-            .ok_or_else(|| io::Error::other("no such record"))?;
-        self.read(e, out)
-    }
-
-    /// Moves every record of `other` (capture number `capture`) into this spool.
-    /// An empty spool takes `other` over whole, so a single capture's index is never copied.
+    /// Moves every record of `other` (capture number `capture`) into this
+    /// spool. Captures must be absorbed in increasing order (records are read
+    /// part after part). A capture with runs on disk is moved in whole, not
+    /// copied; one still in memory is copied into the shared in-memory sorter.
     pub fn absorb(&mut self, mut other: Spool<T>, capture: u32) {
-        if self.entries.is_empty() && self.file.is_none() && self.buf.is_empty() {
-            for e in other.entries.iter_mut() {
-                e.capture = capture;
-            }
-            let kept = std::mem::take(&mut other.kept);
-            for mut k in kept.into_vec() {
-                k.key.0 = capture;
-                other.kept.push(k);
-            }
-            other.keep = self.keep;
-            *self = other;
-            return;
+        if self.is_empty() {
+            self.time_is_secondary = other.time_is_secondary;
         }
         if self.error.is_none() {
-            self.error = other.error.clone();
+            self.error = other.error.take();
         }
-        let mut buf = Vec::new();
-        for e in other.entries.iter() {
-            if other.read(e, &mut buf).is_ok() {
-                self.store((capture, e.primary, e.secondary), &buf);
-            }
+        let base = self.offered;
+        for k in std::mem::take(&mut other.kept).into_vec() {
+            self.keep_value((capture, k.key.1, k.key.2), base + k.seq, k.rec);
         }
-        for k in other.kept {
-            self.keep_value((capture, k.key.1, k.key.2), k.rec);
+        self.offered += other.offered;
+        let open = std::mem::take(&mut other.open);
+        for runs in other.parts.into_iter().map(|p| p.runs).chain([open]) {
+            self.take_part(capture, runs);
         }
+    }
+
+    /// Adds one sorter's records under capture number `capture`.
+    fn take_part(&mut self, capture: u32, mut runs: Runs<KEY_BYTES>) {
+        if runs.is_empty() && runs.error().is_none() {
+            return;
+        }
+        if runs.in_memory() && runs.error().is_none() {
+            let at = capture.to_be_bytes();
+            runs.for_each_in_memory(|k, json| {
+                let mut k = *k;
+                k[..4].copy_from_slice(&at);
+                self.open.push(&k, json);
+            });
+            return;
+        }
+        if !self.open.is_empty() || self.open.error().is_some() {
+            let fresh = self.open.empty_like();
+            let mut open = std::mem::replace(&mut self.open, fresh);
+            open.freeze();
+            self.parts.push(Part {
+                capture: None,
+                runs: open,
+            });
+        }
+        runs.freeze();
+        self.parts.push(Part {
+            capture: Some(capture),
+            runs,
+        });
     }
 
     /// Offers a record to the kept set.
-    fn keep_value(&mut self, key: SpoolKey, rec: T) {
-        let seq = self.entries.len() as u64;
+    fn keep_value(&mut self, key: SpoolKey, seq: u64, rec: T) {
         if self.kept.len() < self.keep {
             self.kept.push(Kept { key, seq, rec });
         } else if self
@@ -343,17 +271,19 @@ impl<T> Spool<T> {
 impl<T: Serialize> Spool<T> {
     /// Adds a record under `key`.
     pub fn push(&mut self, key: SpoolKey, rec: T) {
-        // Serialized straight into the buffer: no per-record allocation.
-        let start = self.buf.len();
-        if let Err(e) = serde_json::to_writer(&mut self.buf, &rec) {
-            self.buf.truncate(start);
+        // Serialized straight into the sorter's buffer: no per-record allocation.
+        let stored = self
+            .open
+            .push_with(&encode(key), |buf| serde_json::to_writer(buf, &rec));
+        if let Err(e) = stored {
             if self.error.is_none() {
                 self.error = Some(format!("cannot serialize a record: {e}"));
             }
             return;
         }
-        self.index(key, start);
-        self.keep_value(key, rec);
+        let seq = self.offered;
+        self.offered += 1;
+        self.keep_value(key, seq, rec);
     }
 }
 
@@ -396,16 +326,52 @@ mod tests {
         serde_json::to_string(s).expect("json")
     }
 
+    /// A spool with tiny runs, so a few records make many runs and levels.
+    fn tiny<T>(keep: usize) -> Spool<T> {
+        Spool::with_runs(keep, Runs::with_sizes(4 << 10, 8))
+    }
+
+    /// (key, time, JSON) of every record, in read order.
+    fn records<T>(s: &Spool<T>) -> Vec<(SpoolKey, i64, String)> {
+        let mut v = Vec::new();
+        s.for_each_record(|k, t, j| {
+            v.push((k, t, String::from_utf8_lossy(j).into_owned()));
+            Ok(())
+        })
+        .expect("read back");
+        v
+    }
+
+    #[test]
+    fn keys_encode_in_order() {
+        let keys = [
+            (0, i64::MIN, 0),
+            (0, -1, u64::MAX),
+            (0, 0, 0),
+            (0, 0, 1),
+            (0, 5, 0),
+            (1, i64::MIN, 0),
+            (u32::MAX, i64::MAX, u64::MAX),
+        ];
+        for w in keys.windows(2) {
+            assert!(encode(w[0]) < encode(w[1]), "{w:?}");
+        }
+        for k in keys {
+            assert_eq!(decode(&encode(k)), k);
+        }
+    }
+
     #[test]
     fn records_come_back_in_key_order_from_memory_and_disk() {
-        let mut s: Spool<R> = Spool::with_keep(3);
-        // Enough records to spill several times.
+        let mut s: Spool<R> = tiny(3);
+        // Enough records to write many runs and merge levels.
         let n = 200_000u64;
         for i in 0..n {
             let k = (i * 7919) % n;
             s.push((0, k as i64, 0), R { n: k });
         }
-        assert!(s.file_len > 0, "spilled to disk");
+        assert!(!s.open.in_memory(), "spilled to disk");
+        assert!(s.error().is_none());
         assert_eq!(s.len(), n as usize);
         let mut seen = 0u64;
         s.for_each_json(|b| {
@@ -423,6 +389,21 @@ mod tests {
     }
 
     #[test]
+    fn equal_keys_keep_push_order() {
+        let mut s: Spool<R> = tiny(0);
+        for i in 0..20_000u64 {
+            s.push((0, (i % 3) as i64, 7), R { n: i });
+        }
+        let got: Vec<u64> = records(&s)
+            .iter()
+            .map(|(_, _, j)| j[5..j.len() - 1].parse().expect("n"))
+            .collect();
+        let mut want: Vec<u64> = (0..20_000).collect();
+        want.sort_by_key(|i| i % 3);
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn absorb_appends_and_keeps_order_across_captures() {
         let mut a: Spool<R> = Spool::with_keep(2);
         let mut b: Spool<R> = Spool::with_keep(2);
@@ -431,19 +412,58 @@ mod tests {
         b.push((0, 0, 0), R { n: 100 });
         a.absorb(b, 1);
         assert_eq!(json(&a), r#"[{"n":1},{"n":5},{"n":100}]"#);
-        let mut one = Vec::new();
-        let idx: Vec<(i64, SpoolKey, usize)> = a.times().collect();
-        assert_eq!(idx.len(), 3);
-        a.json_at(2, &mut one).expect("record");
-        assert_eq!(one, br#"{"n":100}"#);
+        assert_eq!(a.len(), 3);
         assert_eq!(a.kept().iter().map(|r| r.n).collect::<Vec<_>>(), vec![1, 5]);
-        // An empty spool takes one capture's spool over whole, renumbering the capture.
-        let mut d: Spool<R> = Spool::with_keep(2);
-        d.push((0, 9, 0), R { n: 9 });
-        d.push((0, 2, 0), R { n: 2 });
+        // Into an empty spool, renumbering the capture and taking the timing.
+        let mut d: Spool<R> = Spool::with_keep(2).timed_by_secondary();
+        d.push((0, 9, 90), R { n: 9 });
+        d.push((0, 2, 20), R { n: 2 });
         let mut c: Spool<R> = Spool::with_keep(2);
         c.absorb(d, 3);
         assert_eq!(json(&c), r#"[{"n":2},{"n":9}]"#);
-        assert!(c.times().all(|(_, k, _)| k.0 == 3));
+        let got = records(&c);
+        assert_eq!(got[0].0, (3, 2, 20));
+        assert_eq!(got[0].1, 20, "timed by the secondary key");
+    }
+
+    #[test]
+    fn many_captures_small_and_large_come_back_part_after_part() {
+        let mut all: Spool<R> = tiny(4);
+        let mut want = Vec::new();
+        for capture in 0..6u32 {
+            // Odd captures are large (runs on disk), even ones stay in memory.
+            let n = if capture % 2 == 1 { 5_000 } else { 30 };
+            let mut one: Spool<R> = tiny(4);
+            for i in 0..n {
+                let k = (i * 7919) % n;
+                one.push((0, k as i64, 1), R { n: k });
+                want.push((capture, k as i64, 1));
+            }
+            assert_eq!(one.open.in_memory(), capture % 2 == 0);
+            all.absorb(one, capture);
+        }
+        want.sort();
+        assert_eq!(all.len(), want.len());
+        assert!(all.parts.len() >= 3, "large captures moved in whole");
+        let got: Vec<SpoolKey> = records(&all).into_iter().map(|r| r.0).collect();
+        assert_eq!(got, want);
+        let kept: Vec<u64> = all.kept().iter().map(|r| r.n).collect();
+        assert_eq!(kept, vec![0, 1, 2, 3], "capture 0's smallest");
+        assert!(all.error().is_none());
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_serialized_is_reported() {
+        struct Bad;
+        impl Serialize for Bad {
+            fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(S::Error::custom("no"))
+            }
+        }
+        let mut s: Spool<Bad> = Spool::with_keep(1);
+        s.push((0, 1, 0), Bad);
+        assert!(s.is_empty());
+        assert!(s.error().is_some_and(|e| e.contains("serialize")));
+        assert_eq!(json(&s), "[]");
     }
 }
