@@ -93,6 +93,19 @@ impl Findings {
         self.push(rule, provider, ev, message);
     }
 
+    /// Reports a finding that can arise only once per flow because the
+    /// caller keeps the flow's own flag (`FlowState`): no key is remembered
+    /// here, so a capture of many connections does not grow this set.
+    pub fn report_for_flow(
+        &mut self,
+        rule: &'static str,
+        provider: Option<&str>,
+        make: impl FnOnce() -> (Evidence, String),
+    ) {
+        let (ev, message) = make();
+        self.push(rule, provider, ev, message);
+    }
+
     fn push(&mut self, rule: &'static str, provider: Option<&str>, ev: Evidence, message: String) {
         let severity = catalog::info(rule)
             .map(|r| r.severity)

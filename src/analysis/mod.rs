@@ -184,7 +184,11 @@ impl<'p> Analyzer<'p> {
             frames: vec![st.first_frame.unwrap_or(meta.frame).min(meta.frame)],
             time: Some(st.first_ts.map_or(meta.ts, |t| t.min(meta.ts))),
         };
-        rules::transport::port_of_flow(&p.name, flow, ev.clone(), &mut self.findings);
+        if !st.port_done
+            && rules::transport::port_of_flow(&p.name, flow, ev.clone(), &mut self.findings)
+        {
+            self.remember_flow_rules(&key, st.plaintext_done, true);
+        }
         rules::tls::weak_tls(&p.name, status, ev.clone(), &mut self.findings);
         let at = st.first_ts.unwrap_or(meta.ts);
         rules::tls::cert(

@@ -6,7 +6,8 @@ use crate::analysis::findings::{Evidence, Findings};
 use crate::analysis::view::MsgView;
 
 /// PIC-PLAINTEXT: SIP with a provider over plain TCP or UDP; once per flow.
-/// True once the flow's finding exists (later calls would change nothing).
+/// True once the flow's finding exists: the caller keeps that in the flow's
+/// state and does not call again (nothing else de-duplicates it).
 pub(crate) fn plaintext(v: &MsgView<'_, '_>, f: &mut Findings) -> bool {
     let Some(p) = v.provider else { return false };
     let t = match v.ev.flow.transport {
@@ -15,9 +16,8 @@ pub(crate) fn plaintext(v: &MsgView<'_, '_>, f: &mut Findings) -> bool {
         TransportKind::Udp => "UDP",
     };
     let flow = v.ev.flow;
-    f.report_with(
+    f.report_for_flow(
         "PIC-PLAINTEXT",
-        format_args!("{}|{}", flow.capture, flow.id.0),
         Some(&p.name),
         || {
             (
@@ -33,15 +33,22 @@ pub(crate) fn plaintext(v: &MsgView<'_, '_>, f: &mut Findings) -> bool {
 }
 
 /// PIC-PORT: a provider connection where neither end uses TCP 5061; once per flow.
-/// True once the flow's finding exists (later calls would change nothing).
+/// True once the flow's finding exists: the caller keeps that in the flow's
+/// state and does not call again (nothing else de-duplicates it).
 pub(crate) fn port(v: &MsgView<'_, '_>, f: &mut Findings) -> bool {
     let Some(p) = v.provider else { return false };
     port_with(&p.name, v.ev.flow, || v.evidence(), f)
 }
 
 /// PIC-PORT judged on the flow alone (e.g. an undecrypted TLS flow in a provider range).
-pub(crate) fn port_of_flow(provider: &str, flow: &FlowContext, ev: Evidence, f: &mut Findings) {
-    port_with(provider, flow, || ev, f);
+/// True once the flow's finding exists.
+pub(crate) fn port_of_flow(
+    provider: &str,
+    flow: &FlowContext,
+    ev: Evidence,
+    f: &mut Findings,
+) -> bool {
+    port_with(provider, flow, || ev, f)
 }
 
 fn port_with(
@@ -55,9 +62,8 @@ fn port_with(
         return false;
     }
     let proto = if tcp { "TCP" } else { "UDP" };
-    f.report_with(
+    f.report_for_flow(
         "PIC-PORT",
-        format_args!("{}|{}", flow.capture, flow.id.0),
         Some(provider),
         || {
             (
