@@ -351,7 +351,7 @@ impl TlsFlow {
                 "handshake partly lost in a capture gap; the extended master secret needs all of it".into()
             }
             KeyProblem::ResumedUnknown => {
-                "no secret for this client random; the resumed session's full handshake is not in the capture".into()
+                "no secret for this client random; the resumed session's full handshake is not in the capture (or came more than 10,000 sessions earlier)".into()
             }
         }
     }
