@@ -27,7 +27,8 @@ pub(crate) struct Collector {
     opened: u64,
     /// Flows closed before the end of the capture, whose record has not come yet.
     closed: Vec<(u64, std::sync::Arc<str>)>,
-    /// Flows closed with their record in: numbers to forget at the next `take`.
+    /// Flows closed with their record in: numbers to forget at the next `take`
+    /// (or later, while a finding still to come may name the flow).
     done: Vec<(u64, std::sync::Arc<str>)>,
     /// Finished flows.
     pub flows: Spool<FlowRecord>,
@@ -127,10 +128,13 @@ impl Collector {
         if !(im.is_empty() && presence.is_empty() && violations.is_empty()) {
             self.analysis(im, presence, violations);
         }
-        for (id, capture) in self.done.drain(..) {
-            if !analyzer.may_still_name(&capture, id) {
-                self.ordinals.remove(&id);
+        let ordinals = &mut self.ordinals;
+        self.done.retain(|(id, capture)| {
+            let keep = analyzer.may_still_name(capture, *id);
+            if !keep {
+                ordinals.remove(id);
             }
-        }
+            keep
+        });
     }
 }
