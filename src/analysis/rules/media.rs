@@ -86,19 +86,21 @@ pub(crate) fn false_accept(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findi
 /// comes back after that starts afresh with the parties it then shows. So
 /// the table holds the conversations live in the last minutes, not every
 /// conversation of the capture. Purges run at most once a second of capture
-/// time. Purges are lazy: one a purge would
-/// have removed (purge times only grow, so the last purge since it was
-/// touched decides) starts afresh when next seen, and a sweep drops them
-/// when the table doubles.
+/// time. Purges are lazy: one a purge would have removed (purge times only
+/// grow, so the last purge since it was touched decides) starts afresh when
+/// next seen, and a sweep drops them when the table has grown by a quarter.
 pub(crate) struct Conversations {
-    /// By `capture|conversation ID`.
-    live: FxHashMap<Box<str>, Conversation>,
+    /// By a keyed 64-bit digest of `capture|conversation ID` (the key is
+    /// random per run, so crafted IDs cannot be made to collide).
+    live: FxHashMap<u64, Conversation>,
+    /// The digest's key.
+    keyed: std::hash::RandomState,
     last_purge: Timestamp,
     /// Purges so far.
     purges: u64,
     /// Sweep when `live` holds this many.
     sweep_at: usize,
-    /// Where keys are written before they are looked up.
+    /// Where keys are written before they are digested.
     scratch: String,
 }
 
@@ -106,6 +108,7 @@ impl Default for Conversations {
     fn default() -> Self {
         Conversations {
             live: FxHashMap::default(),
+            keyed: std::hash::RandomState::new(),
             last_purge: Timestamp::default(),
             purges: 0,
             sweep_at: MIN_SWEEP,
@@ -218,20 +221,20 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
         return;
     };
     convs.purge(v.time());
-    convs.set_scratch(capture, conv);
+    let id = convs.digest(capture, conv);
     let (purges, last_purge) = (convs.purges, convs.last_purge);
-    match convs.live.get_mut(convs.scratch.as_str()) {
+    match convs.live.get_mut(&id) {
         Some(e) if e.purged(purges, last_purge) => *e = Conversation::new(v.time(), purges),
         Some(_) => {}
         None => {
             let fresh = Conversation::new(v.time(), purges);
-            convs.live.insert(convs.scratch.as_str().into(), fresh);
+            convs.live.insert(id, fresh);
             if convs.live.len() >= convs.sweep_at {
                 convs.sweep();
             }
         }
     }
-    let Some(e) = convs.live.get_mut(convs.scratch.as_str()) else {
+    let Some(e) = convs.live.get_mut(&id) else {
         return;
     };
     e.last = v.time();
@@ -271,19 +274,21 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
 }
 
 impl Conversations {
-    /// Writes the table key of `conv` in `capture` into the scratch string.
-    fn set_scratch(&mut self, capture: &str, conv: &str) {
+    /// The table key of `conv` in `capture`.
+    fn digest(&mut self, capture: &str, conv: &str) -> u64 {
+        use std::hash::BuildHasher;
         self.scratch.clear();
         self.scratch.push_str(capture);
         self.scratch.push('|');
         self.scratch.push_str(conv);
+        self.keyed.hash_one(self.scratch.as_str())
     }
 
     /// An IM session of conversation `conv` ended at `at`: unless it is seen
     /// again, the conversation is forgotten `ENDED_KEEP_NS` later.
     pub(crate) fn session_ended(&mut self, capture: &str, conv: &str, at: Option<Timestamp>) {
-        self.set_scratch(capture, conv);
-        if let Some(e) = self.live.get_mut(self.scratch.as_str()) {
+        let id = self.digest(capture, conv);
+        if let Some(e) = self.live.get_mut(&id) {
             e.ended = true;
             if let Some(at) = at {
                 e.last = e.last.max(at);
@@ -309,6 +314,8 @@ impl Conversations {
     fn sweep(&mut self) {
         let (purges, last_purge) = (self.purges, self.last_purge);
         self.live.retain(|_, e| !e.purged(purges, last_purge));
-        self.sweep_at = (self.live.len() * 2).max(MIN_SWEEP);
+        // A quarter more before the next sweep: the table's size tracks the
+        // live conversations closely, at a few sweeps per thousand inserts.
+        self.sweep_at = (self.live.len() + self.live.len() / 4).max(MIN_SWEEP);
     }
 }
