@@ -57,6 +57,20 @@ pub struct Report {
     pub stats: Vec<(String, StageStats)>,
 }
 
+/// Moves one capture's spooled records into the report's spool; a failure
+/// writing the temporary files while doing so is said in `errors` (the
+/// capture's problems), since the records it cost are missing.
+fn absorb<T>(into: &mut Spool<T>, from: Spool<T>, capture: u32, errors: &mut Vec<String>) {
+    // Errors the capture's own spool had are already among its problems.
+    let known = [into.error(), from.error()].map(|e| e.map(str::to_string));
+    into.absorb(from, capture);
+    if let Some(e) = into.error()
+        && !known.iter().any(|k| k.as_deref() == Some(e))
+    {
+        errors.push(format!("report records lost while merging: {e}"));
+    }
+}
+
 impl Report {
     /// Merges capture results (in input order) into one report.
     pub fn merge(results: Vec<CaptureResult>, keys: &KeyMaterial) -> Report {
@@ -73,12 +87,15 @@ impl Report {
             let mut stats = c.stats;
             stats.sip_messages = c.tally.sip_messages;
             r.stats.push((c.summary.path.clone(), stats));
-            r.captures.push(c.summary);
-            r.flows.absorb(c.flows, i);
+            let mut summary = c.summary;
+            let lost = &mut summary.errors;
+            absorb(&mut r.flows, c.flows, i, lost);
             r.sip.add(&c.sip);
-            r.im_sessions.absorb(c.im_sessions, i);
-            r.presence.absorb(c.presence, i);
-            r.violations.absorb(c.violations, i);
+            absorb(&mut r.im_sessions, c.im_sessions, i, lost);
+            absorb(&mut r.presence, c.presence, i, lost);
+            absorb(&mut r.violations, c.violations, i, lost);
+            absorb(&mut r.sip_events, c.sip_events, i, lost);
+            r.captures.push(summary);
             r.transactions.merge(&c.transactions);
             for n in c.notes {
                 if !r
@@ -89,7 +106,6 @@ impl Report {
                     r.notes.push(n);
                 }
             }
-            r.sip_events.absorb(c.sip_events, i);
             r.tally.merge(c.tally);
         }
         r.providers = r.tally.rows();
