@@ -2,6 +2,7 @@
 # Peak RSS and throughput of `fedscope analyze` on generated captures of the
 # given sizes in MB (default: 100 1000 5000), plaintext and TLS 1.2 AES-GCM.
 # Captures are generated once into bench-data/ (gitignored).
+# THREADS=1 scripts/measure_memory.sh 100 1000 runs single-threaded (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${*:-100 1000 5000}
@@ -23,7 +24,7 @@ for mb in $sizes; do
       [ -s "$f" ] || target/release/examples/gen_bulk_tls "$d" --connections $((mb * 12)) >/dev/null
       extra=(--keylog "$d/bulk-tls12-gcm.keylog")
     fi
-    out=$( { /usr/bin/time -v target/release/fedscope analyze "$f" "${extra[@]}" --format json --quiet \
+    out=$( { /usr/bin/time -v target/release/fedscope analyze "$f" "${extra[@]}" ${THREADS:+--threads "$THREADS"} --format json --quiet \
               --output bench-data/report.json; } 2>&1 )
     rss=$(echo "$out" | awk -F: '/Maximum resident/ {print $2/1024}')
     wall=$(echo "$out" | awk '/Elapsed \(wall clock\)/ {print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
