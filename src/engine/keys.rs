@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use crate::tls::KeyStore;
 
-/// The store built from the `--keylog` and `--rsa-key` inputs. Neither the
-/// key-log text nor the files are kept: a capture's own store is layered over
-/// this one ([`KeyMaterial::fork`]) instead of being rebuilt from them.
+/// The store built from the `--keylog` and `--rsa-key` inputs. The key-log
+/// files stay open, indexed: their secrets are read back from them on lookup,
+/// not held in memory. A capture's own store is layered over this one
+/// ([`KeyMaterial::fork`]) instead of being rebuilt from them.
 #[derive(Default)]
 pub struct KeyMaterial {
     /// The store built from the command-line inputs.

@@ -4,11 +4,15 @@
 //! master secret of the full handshake it resumes.
 //! Key material never appears in any output, log or error message.
 //!
-//! Memory: secrets are kept per client random in sorted slices of exactly
-//! their size (about 82 bytes per TLS 1.2 connection, 232 per TLS 1.3 one);
-//! the key-log text itself is not kept. A capture's own secrets (pcapng DSB,
-//! a followed key log) go into a [`KeyStore::layered`] store over the shared
-//! command-line one instead of a copy of it. The session cache is bounded.
+//! Memory: the secret lines of key-log files (`--keylog`) stay in the
+//! files: the store keeps an index of 16 bytes a line and reads a line back
+//! when a connection asks for its client random ([`super::keylog_index`]).
+//! Secrets that arrive as text (pcapng DSB, a followed key log) are kept per
+//! client random in sorted slices of exactly their size (about 82 bytes per
+//! TLS 1.2 connection, 232 per TLS 1.3 one); the text itself is not kept. A
+//! capture's own secrets go into a [`KeyStore::layered`] store over the
+//! shared command-line one instead of a copy of it. The session cache is
+//! bounded.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
@@ -22,6 +26,7 @@ use serde::Serialize;
 
 use super::crypto::RsaPrivateKey;
 use super::keylog::{Label, Line, parse_line};
+use super::keylog_index::{Found, KeylogIndex, MAX_LINE};
 use super::secret::Secret;
 
 /// Which kind of source supplied the secret that decrypted a flow.
@@ -47,6 +52,16 @@ pub struct KeyLogStats {
     pub malformed_lines: Vec<(String, u64)>,
     /// Secrets replaced by a later line for the same client random and label.
     pub duplicates: u64,
+    /// Lookups that found a key-log file line unreadable or changed since it
+    /// was indexed (the connection then has no secret from it); only
+    /// reported when not zero.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reread_failures: u64,
+}
+
+/// For serde: leaves a zero counter out of the report.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How many malformed line numbers are kept for the report.
@@ -266,6 +281,9 @@ pub struct KeyStore {
     masters: ByRandom<Option<Sourced>>,
     /// TLS 1.3 traffic secrets.
     tls13: ByRandom<Tls13Set>,
+    /// Secret lines of key-log files, read back on lookup; older than
+    /// `masters` and `tls13` (a file is indexed only while those are empty).
+    index: KeylogIndex,
     rsa_premaster: HashMap<[u8; 8], Sourced>,
     rsa_keys: Vec<Arc<RsaPrivateKey>>,
     /// Lines read so far per origin, so a growing key log's tail keeps its line numbers.
@@ -315,10 +333,70 @@ impl KeyStore {
         self.growing
     }
 
-    /// Adds every line of an NSS key-log file, read line by line (the text is
-    /// not kept); malformed lines are counted, not fatal.
+    /// Adds an NSS key-log file. Its secret lines are indexed, not kept:
+    /// they are read back from the file (kept open) on lookup. Malformed
+    /// lines are counted, not fatal. Into a store that already holds secrets
+    /// from text the file is read into memory instead, so that later lines
+    /// still win.
     pub fn load_keylog_file(&mut self, path: &Path) -> std::io::Result<()> {
         let file = std::fs::File::open(path)?;
+        if self.masters.len() + self.tls13.len() > 0 {
+            return self.read_keylog_file(file, path);
+        }
+        let mut reader = std::io::BufReader::with_capacity(64 << 10, file.try_clone()?);
+        let file_no = self.index.begin_file(file)?;
+        let origin = path.display().to_string();
+        let mut number = self.lines_seen.get(&origin).copied().unwrap_or(0);
+        let mut offset = 0u64;
+        // Lines whose secret differs from one the base already has.
+        let mut differs = Vec::new();
+        let mut line = Vec::with_capacity(256);
+        let result = loop {
+            line.clear();
+            let n = match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) => break Err(e),
+            };
+            number += 1;
+            let at = offset;
+            offset += n as u64;
+            let l = line.strip_suffix(b"\n").unwrap_or(&line);
+            match parse_line(l) {
+                Line::Secret {
+                    label,
+                    client_random,
+                    secret,
+                } if l.len() <= MAX_LINE => {
+                    self.stats.lines += 1;
+                    let word = match self.index.push(&client_random, label, file_no, at) {
+                        Ok(w) => w,
+                        Err(e) => break Err(e),
+                    };
+                    if let Some(base) = &self.base
+                        && base
+                            .secret(&client_random, label)
+                            .is_some_and(|old| old.secret != secret)
+                    {
+                        differs.push(word);
+                    }
+                }
+                // Too long to be read back whole: no real key log has one.
+                Line::Secret { .. } => self.count_malformed(&origin, number),
+                other => self.add_parsed(other, KeySource::Keylog, &origin, number),
+            }
+        };
+        self.index.finish_file();
+        differs.sort_unstable();
+        self.stats.duplicates += self.index.duplicates_in(file_no, &differs);
+        self.lines_seen.insert(origin, number);
+        self.generation += 1;
+        result
+    }
+
+    /// Adds every line of a key-log file to the in-memory tables, read line
+    /// by line (the text is not kept).
+    fn read_keylog_file(&mut self, file: std::fs::File, path: &Path) -> std::io::Result<()> {
         let mut reader = std::io::BufReader::with_capacity(64 << 10, file);
         let origin = path.display().to_string();
         let mut number = self.lines_seen.get(&origin).copied().unwrap_or(0);
@@ -371,17 +449,23 @@ impl KeyStore {
     }
 
     fn add_line(&mut self, line: &[u8], source: KeySource, origin: &str, number: u64) {
-        match parse_line(line) {
+        self.add_parsed(parse_line(line), source, origin, number);
+    }
+
+    fn count_malformed(&mut self, origin: &str, number: u64) {
+        self.stats.malformed += 1;
+        if self.stats.malformed_lines.len() < MAX_MALFORMED_KEPT {
+            self.stats
+                .malformed_lines
+                .push((origin.to_string(), number));
+        }
+    }
+
+    fn add_parsed(&mut self, line: Line, source: KeySource, origin: &str, number: u64) {
+        match line {
             Line::Comment => {}
             Line::Ignored => self.stats.lines += 1,
-            Line::Malformed => {
-                self.stats.malformed += 1;
-                if self.stats.malformed_lines.len() < MAX_MALFORMED_KEPT {
-                    self.stats
-                        .malformed_lines
-                        .push((origin.to_string(), number));
-                }
-            }
+            Line::Malformed => self.count_malformed(origin, number),
             Line::Secret {
                 label,
                 client_random,
@@ -417,8 +501,9 @@ impl KeyStore {
         }
     }
 
-    /// The secret for a client random and label, here or in the base.
-    fn secret(&self, client_random: &[u8; 32], label: Label) -> Option<&Sourced> {
+    /// The secret for a client random and label, here (from text, else from
+    /// an indexed file) or in the base.
+    fn secret(&self, client_random: &[u8; 32], label: Label) -> Option<Sourced> {
         let own = match tls13_slot(label) {
             None => self.masters.get(client_random).and_then(Option::as_ref),
             Some(i) => self
@@ -426,7 +511,32 @@ impl KeyStore {
                 .get(client_random)
                 .and_then(|set| set[i].as_ref()),
         };
-        own.or_else(|| self.base.as_ref()?.secret(client_random, label))
+        if let Some(own) = own {
+            return Some(own.clone());
+        }
+        if self.index.len() > 0 {
+            let [found, ..] = self.indexed(client_random, Some(label));
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.base.as_ref()?.secret(client_random, label)
+    }
+
+    /// What the indexed key-log files hold for a client random (all labels,
+    /// or `only` one, which then comes first), newest line per label.
+    fn indexed(&self, client_random: &[u8; 32], only: Option<Label>) -> [Option<Sourced>; 5] {
+        let found: Found = self.index.lookup(client_random, only);
+        let mut out = found.map(|s| {
+            s.map(|secret| Sourced {
+                secret,
+                source: KeySource::Keylog,
+            })
+        });
+        if let Some(l) = only {
+            out.swap(0, super::keylog_index::label_code(l));
+        }
+        out
     }
 
     /// Adds an RSA private key from a PEM file (PKCS#1 or PKCS#8).
@@ -444,9 +554,15 @@ impl KeyStore {
         Ok(())
     }
 
-    /// Loading counters.
-    pub fn stats(&self) -> &KeyLogStats {
-        &self.stats
+    /// Loading counters, and lookups that could not read a key-log line back.
+    pub fn stats(&self) -> KeyLogStats {
+        let mut stats = self.stats.clone();
+        let mut store = Some(self);
+        while let Some(s) = store {
+            stats.reread_failures += s.index.failures();
+            store = s.base.as_deref();
+        }
+        stats
     }
 
     /// Changes whenever secrets are added, here or in the base, or a session
@@ -464,6 +580,24 @@ impl KeyStore {
     /// What the key logs hold for a client random (this store's secrets over its base's).
     pub(crate) fn for_random(&self, client_random: &[u8; 32]) -> Option<ClientSecrets> {
         let mut found = self.base.as_ref().and_then(|b| b.for_random(client_random));
+        if self.index.len() > 0 {
+            let [master, slots @ ..] = self.indexed(client_random, None);
+            if master.is_some() || slots.iter().any(Option::is_some) {
+                let cs = found.get_or_insert_with(ClientSecrets::default);
+                let fields = [
+                    &mut cs.master,
+                    &mut cs.client_hs,
+                    &mut cs.server_hs,
+                    &mut cs.client_ap,
+                    &mut cs.server_ap,
+                ];
+                for (field, secret) in fields.into_iter().zip([master].into_iter().chain(slots)) {
+                    if secret.is_some() {
+                        *field = secret;
+                    }
+                }
+            }
+        }
         let master = self.masters.get(client_random).and_then(Option::as_ref);
         let set = self.tls13.get(client_random);
         if master.is_none() && set.is_none() {
@@ -552,6 +686,8 @@ impl std::fmt::Debug for KeyStore {
         f.debug_struct("KeyStore")
             .field("tls12_client_randoms", &self.masters.len())
             .field("tls13_client_randoms", &self.tls13.len())
+            .field("keylog_files_indexed", &self.index.files())
+            .field("keylog_lines_indexed", &self.index.len())
             .field("rsa_premasters", &self.rsa_premaster.len())
             .field("rsa_keys", &self.rsa_keys.len())
             .field("sessions", &sessions)
@@ -741,6 +877,189 @@ mod tests {
                 .load_keylog_file(&dir.path().join("none"))
                 .is_err()
         );
+    }
+
+    /// A lookup's secrets as bytes and sources, by label.
+    type Flat = Vec<Option<(Vec<u8>, KeySource)>>;
+
+    /// Every secret of a lookup as comparable bytes and sources.
+    fn flat(cs: Option<ClientSecrets>) -> Option<Flat> {
+        let cs = cs?;
+        Some(
+            [
+                cs.master,
+                cs.client_hs,
+                cs.server_hs,
+                cs.client_ap,
+                cs.server_ap,
+            ]
+            .into_iter()
+            .map(|s| s.map(|s| (s.secret.bytes().to_vec(), s.source)))
+            .collect(),
+        )
+    }
+
+    /// Key-log text over randoms `0..n`: TLS 1.2 and 1.3 lines, comments,
+    /// malformed and ignored lines, CRLF, and repeated lines (same secret and
+    /// a different one).
+    fn mixed_log(n: u32, salt: u8) -> String {
+        let mut t = String::from("# SSL/TLS secrets log file\n");
+        for i in 0..n {
+            let r = hex::encode(nth(i));
+            let b = (i as u8) ^ salt;
+            match i % 4 {
+                0 => t += &format!("CLIENT_RANDOM {r} {}\n", hex::encode([b; 48])),
+                1 => {
+                    for l in [
+                        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                        "CLIENT_TRAFFIC_SECRET_0",
+                        "SERVER_TRAFFIC_SECRET_0",
+                    ] {
+                        t += &format!("{l} {r} {}\r\n", hex::encode([b; 32]));
+                    }
+                    t += &format!("EXPORTER_SECRET {r} {}\n", "11".repeat(32));
+                }
+                2 => {
+                    t += &format!("CLIENT_RANDOM {r} {}\n", hex::encode([b; 48]));
+                    t += "not a line\n\n";
+                    t += &format!("CLIENT_RANDOM {r} {}\n", hex::encode([b; 48]));
+                }
+                _ => {
+                    t += &format!("SERVER_TRAFFIC_SECRET_0 {r} {}\n", "ee".repeat(48));
+                    t += &format!("CLIENT_RANDOM {r} {}\n", hex::encode([b; 48]));
+                    t += &format!("SERVER_TRAFFIC_SECRET_0 {r} {}\n", hex::encode([b; 48]));
+                }
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn indexed_file_gives_what_the_in_memory_tables_give() {
+        const N: u32 = 3000;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.log");
+        let text = mixed_log(N, 0);
+        std::fs::write(&p, &text).unwrap();
+        let mut file = KeyStore::new();
+        file.load_keylog_file(&p).unwrap();
+        let mut mem = KeyStore::new();
+        let origin = p.display().to_string();
+        mem.add_keylog_text(text.as_bytes(), KeySource::Keylog, &origin);
+        // Nothing of the file is held in the in-memory tables.
+        assert_eq!(file.masters.len() + file.tls13.len(), 0);
+        assert!(file.index.len() > N as usize);
+        assert_eq!(file.stats(), mem.stats());
+        assert_eq!(file.stats().duplicates, u64::from(N) / 4);
+        assert_eq!(file.stats().malformed, u64::from(N) / 4);
+        for i in 0..N {
+            let got = flat(file.for_random(&nth(i)));
+            assert!(got.is_some(), "{i}");
+            assert_eq!(got, flat(mem.for_random(&nth(i))), "{i}");
+        }
+        // The later, different secret won.
+        let three = file.for_random(&nth(3)).unwrap().server_ap.unwrap();
+        assert_eq!(three.secret.bytes(), &[3; 48][..]);
+        // Misses, and no read failed.
+        for i in N..N + 100 {
+            assert!(file.for_random(&nth(i)).is_none());
+        }
+        assert_eq!(file.stats().reread_failures, 0);
+    }
+
+    #[test]
+    fn several_files_later_lines_win_as_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pa, pb) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        let (ta, tb) = (mixed_log(400, 0), mixed_log(300, 0x40));
+        std::fs::write(&pa, &ta).unwrap();
+        std::fs::write(&pb, &tb).unwrap();
+        let mut file = KeyStore::new();
+        let mut mem = KeyStore::new();
+        for (p, t) in [(&pa, &ta), (&pb, &tb), (&pa, &ta)] {
+            file.load_keylog_file(p).unwrap();
+            mem.add_keylog_text(t.as_bytes(), KeySource::Keylog, &p.display().to_string());
+            assert_eq!(file.stats(), mem.stats());
+        }
+        assert_eq!(file.index.files(), 3);
+        assert_eq!(file.lines_seen, mem.lines_seen);
+        for i in 0..420 {
+            assert_eq!(
+                flat(file.for_random(&nth(i))),
+                flat(mem.for_random(&nth(i))),
+                "{i}"
+            );
+        }
+        // Just a.log again at the end: its secrets won over b.log's.
+        let m = file.for_random(&nth(0)).unwrap().master.unwrap();
+        assert_eq!(m.secret.bytes(), &[0; 48][..]);
+    }
+
+    #[test]
+    fn file_over_a_base_and_text_after_a_file_keep_the_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.log");
+        let text = mixed_log(200, 0x22);
+        std::fs::write(&p, &text).unwrap();
+        let mut base = KeyStore::new();
+        base.add_keylog_text(mixed_log(100, 0).as_bytes(), KeySource::Dsb, "dsb");
+        let base = Arc::new(base);
+        let mut file = KeyStore::layered(base.clone());
+        file.load_keylog_file(&p).unwrap();
+        let mut mem = KeyStore::layered(base);
+        mem.add_keylog_text(text.as_bytes(), KeySource::Keylog, &p.display().to_string());
+        assert_eq!(file.stats(), mem.stats());
+        let more = mixed_log(50, 0x77);
+        for ks in [&mut file, &mut mem] {
+            ks.add_keylog_text(more.as_bytes(), KeySource::Dsb, "dsb");
+        }
+        // A file into a store holding text is read into memory: still in order.
+        file.load_keylog_file(&p).unwrap();
+        mem.add_keylog_text(text.as_bytes(), KeySource::Keylog, &p.display().to_string());
+        assert_eq!(file.stats(), mem.stats());
+        for i in 0..210 {
+            assert_eq!(
+                flat(file.for_random(&nth(i))),
+                flat(mem.for_random(&nth(i))),
+                "{i}"
+            );
+        }
+    }
+
+    #[test]
+    fn file_changed_after_indexing_gives_no_secret_and_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.log");
+        std::fs::write(&p, mixed_log(40, 0)).unwrap();
+        let mut ks = KeyStore::new();
+        ks.load_keylog_file(&p).unwrap();
+        assert!(ks.for_random(&nth(4)).is_some());
+        // Truncated: nothing to read back.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        assert!(ks.for_random(&nth(4)).is_none());
+        assert_eq!(ks.stats().reread_failures, 1);
+        // A miss reads nothing.
+        assert!(ks.for_random(&nth(1000)).is_none());
+        assert_eq!(ks.stats().reread_failures, 1);
+        // Rewritten with other lines: no wrong secret is returned.
+        std::fs::write(
+            &p,
+            mixed_log(40, 0x99).replace("CLIENT_RANDOM", "CLIENT_RANDOM "),
+        )
+        .unwrap();
+        let layer = KeyStore::layered(Arc::new(ks));
+        assert!(layer.for_random(&nth(4)).and_then(|c| c.master).is_none());
+        assert!(layer.stats().reread_failures > 1);
+        let text = serde_json::to_string(&layer.stats()).unwrap();
+        assert!(text.contains("reread_failures"), "{text}");
+        let clean = serde_json::to_string(&KeyStore::new().stats()).unwrap();
+        assert!(!clean.contains("reread_failures"), "{clean}");
     }
 
     #[test]

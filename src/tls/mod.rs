@@ -8,6 +8,7 @@ mod derive;
 mod half;
 mod handshake;
 mod keylog;
+mod keylog_index;
 mod keys;
 mod messages;
 mod record;

@@ -624,3 +624,73 @@ fn change_cipher_spec_lost_in_a_gap() {
     assert_eq!(r.breaks, [1, 0]);
     assert_eq!(r.flow.status().integrity_failures, 0);
 }
+
+/// Every secret a store has for a client random, as bytes and sources.
+fn secrets_of(keys: &KeyStore, random: &[u8; 32]) -> Vec<Option<(Vec<u8>, KeySource)>> {
+    let Some(cs) = keys.for_random(random) else {
+        return Vec::new();
+    };
+    [
+        cs.master,
+        cs.client_hs,
+        cs.server_hs,
+        cs.client_ap,
+        cs.server_ap,
+    ]
+    .into_iter()
+    .map(|s| s.map(|s| (s.secret.bytes().to_vec(), s.source)))
+    .collect()
+}
+
+#[test]
+fn indexed_sample_key_logs_give_what_the_in_memory_tables_give() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(sample("")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "keylog") {
+            continue;
+        }
+        let text = std::fs::read(&path).unwrap();
+        let indexed = keylog(path.file_name().unwrap().to_str().unwrap());
+        let mut in_memory = KeyStore::new();
+        in_memory.add_keylog_text(&text, KeySource::Keylog, &path.display().to_string());
+        assert_eq!(indexed.stats(), in_memory.stats(), "{}", path.display());
+        for line in String::from_utf8_lossy(&text).lines() {
+            let Some(hex_random) = line.split_whitespace().nth(1) else {
+                continue;
+            };
+            let mut random = [0u8; 32];
+            if hex::decode_to_slice(hex_random, &mut random).is_err() {
+                continue;
+            }
+            let got = secrets_of(&indexed, &random);
+            assert_eq!(got, secrets_of(&in_memory, &random), "{}", path.display());
+            checked += usize::from(!got.is_empty());
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+}
+
+#[test]
+fn key_log_truncated_after_loading_leaves_connections_without_a_secret() {
+    for name in ["tls12-gcm", "tls13"] {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.log");
+        std::fs::copy(sample(&format!("{name}.keylog")), &p).unwrap();
+        let mut keys = KeyStore::new();
+        keys.load_keylog_file(&p).unwrap();
+        std::fs::write(&p, b"").unwrap();
+        let r = whole(&events(&format!("{name}.pcap")), &keys);
+        let st = r.flow.status();
+        assert!(!st.decrypted, "{name}");
+        assert!(
+            st.failure
+                .as_deref()
+                .is_some_and(|f| f.contains("no secret")),
+            "{name}: {:?}",
+            st.failure
+        );
+        assert!(keys.stats().reread_failures >= 1, "{name}");
+        assert!(r.plain.iter().all(Vec::is_empty), "{name}");
+    }
+}
