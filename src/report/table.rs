@@ -344,6 +344,12 @@ pub fn write_tables(r: &Report, opts: &TableOptions, out: &mut dyn Write) -> std
             r.keys.keylog.malformed
         ));
     }
+    if r.keys.keylog.reread_failures > 0 {
+        problems.push(format!(
+            "key logs: {} secrets could not be read back (the file changed or was truncated while fedscope ran)",
+            r.keys.keylog.reread_failures
+        ));
+    }
     for f in &flows_kept {
         for n in &f.notes {
             problems.push(format!("{} flow {}: {n}", f.capture, f.id));
