@@ -100,6 +100,27 @@ pub(crate) struct ClientSecrets {
     pub server_ap: Option<Sourced>,
 }
 
+/// Every secret of a lookup as bytes and sources, in slot order (tests compare lookups).
+#[cfg(test)]
+pub(crate) type FlatSecrets = Vec<Option<(Vec<u8>, KeySource)>>;
+
+#[cfg(test)]
+impl ClientSecrets {
+    /// The secrets as comparable bytes and sources, in slot order.
+    pub(crate) fn flat(self) -> FlatSecrets {
+        [
+            self.master,
+            self.client_hs,
+            self.server_hs,
+            self.client_ap,
+            self.server_ap,
+        ]
+        .into_iter()
+        .map(|s| s.map(|s| (s.secret.bytes().to_vec(), s.source)))
+        .collect()
+    }
+}
+
 /// The four TLS 1.3 secrets of one client random, in the order of [`tls13_slot`].
 type Tls13Set = [Option<Sourced>; 4];
 
@@ -880,23 +901,11 @@ mod tests {
     }
 
     /// A lookup's secrets as bytes and sources, by label.
-    type Flat = Vec<Option<(Vec<u8>, KeySource)>>;
+    type Flat = FlatSecrets;
 
     /// Every secret of a lookup as comparable bytes and sources.
     fn flat(cs: Option<ClientSecrets>) -> Option<Flat> {
-        let cs = cs?;
-        Some(
-            [
-                cs.master,
-                cs.client_hs,
-                cs.server_hs,
-                cs.client_ap,
-                cs.server_ap,
-            ]
-            .into_iter()
-            .map(|s| s.map(|s| (s.secret.bytes().to_vec(), s.source)))
-            .collect(),
-        )
+        cs.map(ClientSecrets::flat)
     }
 
     /// Key-log text over randoms `0..n`: TLS 1.2 and 1.3 lines, comments,

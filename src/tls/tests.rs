@@ -626,20 +626,10 @@ fn change_cipher_spec_lost_in_a_gap() {
 }
 
 /// Every secret a store has for a client random, as bytes and sources.
-fn secrets_of(keys: &KeyStore, random: &[u8; 32]) -> Vec<Option<(Vec<u8>, KeySource)>> {
-    let Some(cs) = keys.for_random(random) else {
-        return Vec::new();
-    };
-    [
-        cs.master,
-        cs.client_hs,
-        cs.server_hs,
-        cs.client_ap,
-        cs.server_ap,
-    ]
-    .into_iter()
-    .map(|s| s.map(|s| (s.secret.bytes().to_vec(), s.source)))
-    .collect()
+fn secrets_of(keys: &KeyStore, random: &[u8; 32]) -> crate::tls::keys::FlatSecrets {
+    keys.for_random(random)
+        .map(crate::tls::keys::ClientSecrets::flat)
+        .unwrap_or_default()
 }
 
 #[test]
