@@ -25,18 +25,19 @@ impl KeyMaterial {
         KeyMaterial::default()
     }
 
-    /// The store, to add to. Stores forked before keep what they had: if
-    /// there are any, later additions go into a new layer over the old store.
-    fn store_mut(&mut self) -> &mut KeyStore {
-        if Arc::get_mut(&mut self.store).is_none() {
-            self.store = Arc::new(KeyStore::layered(self.store.clone()));
-        }
-        Arc::get_mut(&mut self.store).expect("a new layer has no other owner")
+    /// Runs `f` on the store to add to. Stores forked before keep what they
+    /// had: if there are any, additions go into a new layer over the old store.
+    fn with_store<R>(&mut self, f: impl FnOnce(&mut KeyStore) -> R) -> R {
+        let mut store =
+            Arc::try_unwrap(std::mem::take(&mut self.store)).unwrap_or_else(KeyStore::layered);
+        let r = f(&mut store);
+        self.store = Arc::new(store);
+        r
     }
 
     /// Reads a key-log file; unreadable files are recorded as errors.
     pub fn add_keylog_file(&mut self, path: &Path) {
-        if let Err(e) = self.store_mut().load_keylog_file(path) {
+        if let Err(e) = self.with_store(|s| s.load_keylog_file(path)) {
             self.errors
                 .push(format!("{}: cannot read key log: {e}", path.display()));
         }
@@ -44,7 +45,7 @@ impl KeyMaterial {
 
     /// Loads an RSA private key; failures are recorded as errors.
     pub fn add_rsa_key(&mut self, path: &Path) {
-        if let Err(e) = self.store_mut().load_rsa_pem(path) {
+        if let Err(e) = self.with_store(|s| s.load_rsa_pem(path)) {
             self.errors
                 .push(format!("{}: cannot load RSA key: {e}", path.display()));
         }
@@ -53,7 +54,7 @@ impl KeyMaterial {
     /// Secrets may still arrive while flows run (live capture following a key
     /// log): TLS flows hold the records they cannot decrypt yet.
     pub fn set_growing(&mut self) {
-        self.store_mut().set_growing(true);
+        self.with_store(|s| s.set_growing(true));
     }
 
     /// The store built from the command-line inputs.
