@@ -18,34 +18,12 @@
 //! ```
 //! and for the static-RSA ones `-o 'uat:rsa_keys:"samples/keys/edge-rsa.pem",""'` instead of the key log.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
 
 mod common;
-use common::{analyze, counts, keylog, rsa_key, rsa_sample_keys, samples};
-
-/// The expected counts for `conns` connections of the standard exchange,
-/// less `lost_messages` MESSAGE requests lost to a capture gap.
-fn expected(conns: u64, lost_messages: u64) -> BTreeMap<String, u64> {
-    let per = [
-        ("INVITE", 1),
-        ("ACK", 1),
-        ("MESSAGE", 3),
-        ("SUBSCRIBE", 1),
-        ("NOTIFY", 1),
-        ("BENOTIFY", 1),
-        ("BYE", 1),
-        ("200", 7),
-    ];
-    let mut m: BTreeMap<String, u64> = per
-        .iter()
-        .map(|(k, n)| (k.to_string(), n * conns))
-        .collect();
-    *m.get_mut("MESSAGE").expect("MESSAGE") -= lost_messages;
-    m
-}
+use common::{analyze, counts, exchange_counts, keylog, rsa_key, rsa_sample_keys, samples};
 
 /// What one sample must show.
 struct Expect {
@@ -70,7 +48,7 @@ fn check(e: &Expect, args: &[String], key_source: &str) {
     let j = analyze(e.file, args);
     assert_eq!(
         counts(&j),
-        expected(e.conns, e.lost),
+        exchange_counts(e.conns, e.lost),
         "{}: SIP counts with {args:?}",
         e.file
     );
@@ -114,7 +92,7 @@ fn check(e: &Expect, args: &[String], key_source: &str) {
         }
         sip_total += f["sip_messages"].as_u64().unwrap_or(0);
     }
-    let total: u64 = expected(e.conns, e.lost).values().sum();
+    let total: u64 = exchange_counts(e.conns, e.lost).values().sum();
     assert_eq!(sip_total, total, "{}: flows' sip_messages", e.file);
     assert_eq!(
         j["sip"]["messages"].as_u64(),

@@ -80,3 +80,27 @@ pub fn rsa_sample_keys(stem: &str) -> [(Vec<String>, &'static str); 3] {
         (rsa_key("edge-rsa.pkcs1.pem"), "rsa"),
     ]
 }
+
+/// The SIP counts of `conns` connections of the standard TLS sample exchange
+/// (`examples/tls_samples/sip.rs`), less `lost_messages` MESSAGE requests
+/// lost to a capture gap.
+pub fn exchange_counts(conns: u64, lost_messages: u64) -> BTreeMap<String, u64> {
+    let per = [
+        ("INVITE", 1),
+        ("ACK", 1),
+        ("MESSAGE", 3),
+        ("SUBSCRIBE", 1),
+        ("NOTIFY", 1),
+        ("BENOTIFY", 1),
+        ("BYE", 1),
+        ("200", 7),
+    ];
+    let mut m: BTreeMap<String, u64> = per
+        .iter()
+        .map(|(k, n)| (k.to_string(), n * conns))
+        .collect();
+    if let Some(n) = m.get_mut("MESSAGE") {
+        *n -= lost_messages;
+    }
+    m
+}
