@@ -11,6 +11,7 @@ pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod engine;
+mod hash;
 pub mod live;
 pub mod providers;
 pub mod reassembly;

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::hash::{FxHashMap, FxHashSet};
 use super::model::{Severity, Violation};
 use super::rules::catalog;
+use crate::hash::{FixedHashMap, FixedHashSet};
 use crate::time::Timestamp;
 
 /// Where a finding shows: capture, flow, dialog, frames, time.
@@ -48,7 +48,7 @@ pub(crate) struct Findings {
     /// Keys reported, by rule, as 64-bit SipHash digests: 8 bytes per
     /// finding instead of the key text, so a long capture's dedup sets stay
     /// small (a collision between two distinct keys is about 2^-64 per pair).
-    seen: FxHashMap<&'static str, FxHashSet<u64>>,
+    seen: FixedHashMap<&'static str, FixedHashSet<u64>>,
     /// Where keys are written before they are looked up.
     scratch: String,
 }

@@ -3,7 +3,7 @@
 //! addresses", "Supported provider domains").
 
 use super::events::{FlowContext, SipEvent};
-use super::hash::FxHashMap;
+use crate::hash::FixedHashMap;
 use crate::providers::{DomainEntry, Provider, ProviderTable};
 use crate::time::Timestamp;
 
@@ -65,13 +65,13 @@ pub(crate) fn by_domain<'t>(
 /// provider (and entry) in table order listing each domain.
 pub(crate) struct DomainIndex<'p> {
     table: &'p ProviderTable,
-    map: FxHashMap<&'p str, (usize, usize)>,
+    map: FixedHashMap<&'p str, (usize, usize)>,
 }
 
 impl<'p> DomainIndex<'p> {
     /// Indexes `table`'s domains.
     pub fn new(table: &'p ProviderTable) -> Self {
-        let mut map = FxHashMap::default();
+        let mut map = FixedHashMap::default();
         for (pi, p) in table.providers.iter().enumerate() {
             for (di, e) in p.domains.iter().enumerate() {
                 map.entry(e.name.as_str()).or_insert((pi, di));

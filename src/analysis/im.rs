@@ -6,10 +6,10 @@
 //! record moves to the output.
 
 use super::content;
-use super::hash::FxHashMap;
 use super::model::{ImBody, ImSession};
 use super::transactions::RequestInfo;
 use super::view::{MsgView, Side, party};
+use crate::hash::FixedHashMap;
 use crate::sip::Method;
 use crate::time::Timestamp;
 
@@ -41,7 +41,7 @@ pub(crate) struct ImState {
 /// Live IM sessions by Call-ID and finished records.
 #[derive(Default)]
 pub(crate) struct ImSessions {
-    live: FxHashMap<String, ImState>,
+    live: FixedHashMap<String, ImState>,
     done: Vec<ImSession>,
     last_purge: Timestamp,
 }

@@ -16,7 +16,6 @@ mod content;
 mod events;
 mod findings;
 mod flows;
-mod hash;
 mod im;
 mod model;
 mod notes;
@@ -37,10 +36,10 @@ pub use model::{
 };
 pub use rules::catalog::RuleInfo;
 
+use crate::hash::FixedHashMap;
 use findings::{Evidence, Findings};
 pub(crate) use flows::by_domain as provider_by_domain;
 use flows::{DomainIndex, FlowState};
-use hash::FxHashMap;
 use im::ImSessions;
 use presence::Subscriptions;
 use rules::media::Conversations;
@@ -85,7 +84,7 @@ pub struct Analyzer<'p> {
     domains: DomainIndex<'p>,
     config: AnalysisConfig,
     /// Live flows by (capture number in `captures`, flow id).
-    flows: FxHashMap<(usize, u64), FlowState>,
+    flows: FixedHashMap<(usize, u64), FlowState>,
     /// The captures seen, so a flow key is two numbers.
     captures: Vec<std::sync::Arc<str>>,
     tx: Transactions,
@@ -106,7 +105,7 @@ impl<'p> Analyzer<'p> {
             providers,
             domains: DomainIndex::new(providers),
             config,
-            flows: FxHashMap::default(),
+            flows: FixedHashMap::default(),
             captures: Vec::new(),
             tx: Transactions::default(),
             im: ImSessions::default(),

@@ -5,10 +5,10 @@
 //! rejected, terminated, or its connection closes.
 
 use super::content;
-use super::hash::FxHashMap;
 use super::model::{PresenceStateReport, PresenceSubscription};
 use super::transactions::RequestInfo;
 use super::view::{MsgView, Side, party};
+use crate::hash::FixedHashMap;
 use crate::providers::StateDirection;
 use crate::sip::Method;
 use crate::time::Timestamp;
@@ -31,7 +31,7 @@ pub(crate) struct SubState {
 /// Live subscriptions by Call-ID and finished records.
 #[derive(Default)]
 pub(crate) struct Subscriptions {
-    live: FxHashMap<String, SubState>,
+    live: FixedHashMap<String, SubState>,
     done: Vec<PresenceSubscription>,
 }
 

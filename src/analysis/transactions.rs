@@ -7,9 +7,9 @@
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
-use super::hash::FxHashMap;
 use super::model::TransactionStats;
 use super::view::Side;
+use crate::hash::FixedHashMap;
 use crate::sip::{Method, SipMessage};
 use crate::time::Timestamp;
 
@@ -130,7 +130,7 @@ pub(crate) enum TxVerdict {
 /// then on and physically dropped by an occasional sweep, so no purge
 /// visits every live transaction.
 pub(crate) struct Transactions {
-    live: FxHashMap<TxKey, TxState>,
+    live: FixedHashMap<TxKey, TxState>,
     /// Counters for the output.
     pub stats: TransactionStats,
     last_purge: Timestamp,
@@ -143,7 +143,7 @@ pub(crate) struct Transactions {
 impl Default for Transactions {
     fn default() -> Self {
         Transactions {
-            live: FxHashMap::default(),
+            live: FixedHashMap::default(),
             stats: TransactionStats::default(),
             last_purge: Timestamp::default(),
             purges: 0,

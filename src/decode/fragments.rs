@@ -3,7 +3,7 @@
 //! [`EXPIRY_NS`] of capture time, and overlapping fragments keep the bytes
 //! that arrived first (as most stacks do).
 
-use std::collections::HashMap;
+use crate::hash::FastHashMap;
 use std::net::IpAddr;
 
 use crate::time::Timestamp;
@@ -83,7 +83,7 @@ pub struct FragmentStats {
 /// Holds fragments until their datagram is whole.
 #[derive(Default)]
 pub(crate) struct Defragmenter {
-    pending: HashMap<FragKey, Pending>,
+    pending: FastHashMap<FragKey, Pending>,
     held: usize,
     last_sweep: Timestamp,
     pub stats: FragmentStats,

@@ -6,7 +6,7 @@
 //! (unique, and the same however the capture is sharded); the report
 //! renumbers them 1, 2, 3 … in order of first frame.
 
-use std::collections::HashMap;
+use crate::hash::FastHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -255,8 +255,8 @@ pub(crate) struct App<'a> {
     pub keys: Keys<'a>,
     pub providers: &'a ProviderTable,
     pub msgs: MessageSink<'a>,
-    flows: HashMap<FlowId, FlowState>,
-    udp: HashMap<(SocketAddr, SocketAddr), FlowState>,
+    flows: FastHashMap<FlowId, FlowState>,
+    udp: FastHashMap<(SocketAddr, SocketAddr), FlowState>,
     pub tcp_flows: u64,
     pub udp_flows: u64,
     pub gap_bytes: u64,
@@ -288,8 +288,8 @@ impl<'a> App<'a> {
             keys: Keys::Shared(keys),
             providers,
             msgs,
-            flows: HashMap::new(),
-            udp: HashMap::new(),
+            flows: FastHashMap::default(),
+            udp: FastHashMap::default(),
             tcp_flows: 0,
             udp_flows: 0,
             gap_bytes: 0,

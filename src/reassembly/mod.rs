@@ -18,7 +18,7 @@ mod tests;
 
 pub use sink::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
 
-use std::collections::HashMap;
+use crate::hash::FastHashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -91,8 +91,8 @@ struct Tombstone {
 pub struct TcpReassembler {
     config: ReassemblyConfig,
     stats: ReassemblyStats,
-    flows: HashMap<FlowKey, Flow>,
-    closed: HashMap<FlowKey, Tombstone>,
+    flows: FastHashMap<FlowKey, Flow>,
+    closed: FastHashMap<FlowKey, Tombstone>,
     ooo_total: usize,
 }
 
@@ -229,8 +229,8 @@ impl TcpReassembler {
         TcpReassembler {
             config,
             stats: ReassemblyStats::default(),
-            flows: HashMap::new(),
-            closed: HashMap::new(),
+            flows: FastHashMap::default(),
+            closed: FastHashMap::default(),
             ooo_total: 0,
         }
     }

@@ -5,9 +5,9 @@
 
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
-use crate::analysis::hash::FxHashMap;
 use crate::analysis::transactions::RequestInfo;
 use crate::analysis::view::{MsgView, Side};
+use crate::hash::FixedHashMap;
 use crate::sip::Method;
 use crate::time::Timestamp;
 
@@ -92,7 +92,7 @@ pub(crate) fn false_accept(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Findi
 pub(crate) struct Conversations {
     /// By a keyed 64-bit digest of `capture|conversation ID` (the key is
     /// random per run, so crafted IDs cannot be made to collide).
-    live: FxHashMap<u64, Conversation>,
+    live: FixedHashMap<u64, Conversation>,
     /// The digest's key.
     keyed: std::hash::RandomState,
     last_purge: Timestamp,
@@ -107,7 +107,7 @@ pub(crate) struct Conversations {
 impl Default for Conversations {
     fn default() -> Self {
         Conversations {
-            live: FxHashMap::default(),
+            live: FixedHashMap::default(),
             keyed: std::hash::RandomState::new(),
             last_purge: Timestamp::default(),
             purges: 0,

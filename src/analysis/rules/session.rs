@@ -7,9 +7,9 @@ use std::fmt::Write;
 
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
-use crate::analysis::hash::FxHashMap;
 use crate::analysis::im::ImState;
 use crate::analysis::view::{MsgView, Side, party, party_ref};
+use crate::hash::FixedHashMap;
 use crate::sip::Method;
 
 /// First endpoint seen per (capture, enterprise user, provider): (endpoint id, frame).
@@ -17,7 +17,7 @@ use crate::sip::Method;
 pub(crate) struct Endpoints {
     /// Keyed by capture, user and provider, each written with its length
     /// first (`5:a.pcap|17:alice@contoso.com|MSN`) so no two triples share a key.
-    first: FxHashMap<String, (String, u64)>,
+    first: FixedHashMap<String, (String, u64)>,
     /// Where keys are written before they are looked up.
     scratch: String,
 }
