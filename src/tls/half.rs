@@ -3,7 +3,7 @@
 //! reusable plaintext buffer, TLS 1.3 traffic secrets, and the resync state
 //! after a gap.
 
-use super::crypto::RecordDecryptor;
+use super::crypto::{PlainBuf, RecordDecryptor};
 use super::handshake::Joiner;
 use super::record::Deframer;
 use super::resync::Resync;
@@ -32,8 +32,8 @@ pub(crate) struct Half {
     pub dec: Option<RecordDecryptor>,
     /// Sequence number of the next record.
     pub seq: u64,
-    /// Plaintext of the last record (reused, cleared per record).
-    pub plain: Vec<u8>,
+    /// Plaintext of the last record (storage reused, cleared per record).
+    pub plain: PlainBuf,
     /// TLS 1.3: which keys are in use.
     pub phase: Phase13,
     /// TLS 1.3: the current traffic secret (for KeyUpdate).

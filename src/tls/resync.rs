@@ -6,7 +6,7 @@
 //! and then a bounded window after the last known one. Without a decryptor
 //! a candidate is accepted when the next header follows it exactly.
 
-use super::crypto::{RecordDecryptor, RecordError};
+use super::crypto::{PlainBuf, RecordDecryptor, RecordError};
 use super::record::{CT_APPDATA, CT_CCS, HEADER_LEN, Header, header};
 
 /// Fewest sequence numbers tried after a gap.
@@ -89,11 +89,11 @@ pub(crate) fn find_seq(
     first: u64,
     window: u64,
     hints: &[u64],
-    out: &mut Vec<u8>,
+    out: &mut PlainBuf,
 ) -> Option<(u64, u8)> {
-    let mut attempt = |seq: u64, out: &mut Vec<u8>| {
+    let mut attempt = |seq: u64, out: &mut PlainBuf| {
         out.clear();
-        match dec.try_decrypt(seq, h.content_type, h.version, fragment, out) {
+        match dec.try_decrypt_into(seq, h.content_type, h.version, fragment, out) {
             Ok(ct) => Some(Ok((seq, ct))),
             Err(RecordError::Unsupported) => Some(Err(())),
             Err(_) => None,

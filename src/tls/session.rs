@@ -503,7 +503,7 @@ impl TlsFlow {
             return;
         };
         half.plain.clear();
-        match dec.decrypt(seq, h.content_type, h.version, frag, &mut half.plain) {
+        match dec.decrypt_into(seq, h.content_type, h.version, frag, &mut half.plain) {
             Ok(ct) => {
                 if half.nonce_delta.is_none() {
                     half.nonce_delta = dec.explicit_nonce(frag).map(|n| n ^ seq);
@@ -535,7 +535,7 @@ impl TlsFlow {
         let mut dec = decryptor13(suite, &app).ok()?;
         half.plain.clear();
         let ct = dec
-            .try_decrypt(0, h.content_type, h.version, frag, &mut half.plain)
+            .try_decrypt_into(0, h.content_type, h.version, frag, &mut half.plain)
             .ok()?;
         half.phase = Phase13::Application;
         half.secret = Some(app);
@@ -561,12 +561,12 @@ impl TlsFlow {
                 self.status.decrypted = true;
                 let half = &self.dirs[i];
                 if !half.plain.is_empty() {
-                    out(direction(i), &half.plain, meta);
+                    out(direction(i), half.plain.as_slice(), meta);
                 }
             }
             CT_HANDSHAKE => {
                 let half = &mut self.dirs[i];
-                half.joiner.push(&half.plain);
+                half.joiner.push(half.plain.as_slice());
                 self.drain_handshake(i, keys);
             }
             // Alerts (close_notify, errors) carry nothing for SIP.
@@ -1180,7 +1180,9 @@ impl TlsFlow {
             // Re-seeded before every attempt: a failed attempt may have moved the IV.
             dec.reseed_from(frag);
             half.plain.clear();
-            if let Ok(ct) = dec.decrypt(seq, nh.content_type, nh.version, nfrag, &mut half.plain) {
+            if let Ok(ct) =
+                dec.decrypt_into(seq, nh.content_type, nh.version, nfrag, &mut half.plain)
+            {
                 return Confirm::Yes {
                     consumed: nend,
                     seq,

@@ -2,8 +2,11 @@
 //! ChaCha20-Poly1305), CBC with HMAC (MAC-then-encrypt or RFC 7366
 //! encrypt-then-MAC) and RC4, for TLS 1.0–1.3, always verifying tags/MACs.
 //!
-//! Cipher instances are keyed once in [`RecordDecryptor::new`]; each record is
-//! decrypted in place in the caller's output buffer.
+//! Cipher instances are keyed once in [`RecordDecryptor::new`]. AEAD records
+//! are decrypted straight from the fragment into the output buffer (no copy of
+//! the ciphertext); CBC and RC4 copy it there and decrypt in place. A
+//! [`PlainBuf`] output keeps its storage between records, so a record pays
+//! neither for an allocation nor for zeroing.
 
 use aes::{Aes128, Aes256};
 use aes_gcm::aead::{self, AeadInOut};
@@ -123,6 +126,75 @@ impl std::fmt::Debug for RecordDecryptor {
 /// Maps a RustCrypto key-length error to ours.
 fn bad_key<E>(_: E) -> RecordError {
     RecordError::Malformed("key length does not match the cipher suite")
+}
+
+/// A reusable plaintext buffer: the decrypted bytes are [`PlainBuf::as_slice`];
+/// the storage behind them only grows, so later records are written over it
+/// without being zeroed first.
+#[derive(Default)]
+pub struct PlainBuf {
+    /// Storage; bytes past `len` are left over from earlier records.
+    buf: Vec<u8>,
+    /// Bytes of plaintext (`len <= buf.len()`).
+    len: usize,
+}
+
+impl PlainBuf {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        PlainBuf::default()
+    }
+
+    /// The plaintext held.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Bytes of plaintext held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no plaintext is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Forgets the plaintext (the storage stays).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Keeps the first `n` bytes of plaintext.
+    fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
+
+    /// Extends the plaintext by `n` bytes of unspecified content and returns
+    /// them for writing; storage is zeroed only when it first grows that far.
+    fn grow(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len;
+        let end = start + n;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        self.len = end;
+        &mut self.buf[start..end]
+    }
+
+    /// A buffer holding `v` as plaintext (its storage reused).
+    fn from_vec(v: Vec<u8>) -> Self {
+        PlainBuf {
+            len: v.len(),
+            buf: v,
+        }
+    }
+
+    /// The plaintext as a `Vec` (the storage reused).
+    fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.len);
+        self.buf
+    }
 }
 
 impl RecordDecryptor {
@@ -262,6 +334,22 @@ impl RecordDecryptor {
         fragment: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<u8, RecordError> {
+        let mut buf = PlainBuf::from_vec(std::mem::take(out));
+        let r = self.decrypt_into(seq, content_type, record_version, fragment, &mut buf);
+        *out = buf.into_vec();
+        r
+    }
+
+    /// Like [`RecordDecryptor::decrypt`], appending to a reusable [`PlainBuf`]
+    /// (no allocation or zeroing once it has held a record as large).
+    pub fn decrypt_into(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        record_version: u16,
+        fragment: &[u8],
+        out: &mut PlainBuf,
+    ) -> Result<u8, RecordError> {
         let start = out.len();
         let r = match &mut self.kind {
             Kind::Aead {
@@ -330,6 +418,21 @@ impl RecordDecryptor {
         self.decrypt(seq, content_type, record_version, fragment, out)
     }
 
+    /// Like [`RecordDecryptor::try_decrypt`], appending to a reusable [`PlainBuf`].
+    pub fn try_decrypt_into(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        record_version: u16,
+        fragment: &[u8],
+        out: &mut PlainBuf,
+    ) -> Result<u8, RecordError> {
+        if !self.resync_ok() {
+            return Err(RecordError::Unsupported);
+        }
+        self.decrypt_into(seq, content_type, record_version, fragment, out)
+    }
+
     /// Whether records can be decrypted independently after a gap (AEAD, TLS 1.1+ CBC).
     pub fn resync_ok(&self) -> bool {
         match &self.kind {
@@ -364,21 +467,21 @@ impl RecordDecryptor {
     }
 }
 
-/// Decrypts `ct` appended to `out` with one AEAD, checking `tag`.
+/// Decrypts `ct` with one AEAD straight into bytes appended to `out`, checking `tag`.
 fn aead_open_with<A: AeadInOut>(
     a: &A,
     nonce: &[u8; 12],
     aad: &[u8],
     ct: &[u8],
     tag: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut PlainBuf,
 ) -> Result<(), RecordError> {
     let nonce = aead::Nonce::<A>::try_from(&nonce[..])
         .map_err(|_| RecordError::Malformed("nonce length"))?;
     let tag = aead::Tag::<A>::try_from(tag).map_err(|_| RecordError::Malformed("tag length"))?;
-    let start = out.len();
-    out.extend_from_slice(ct);
-    a.decrypt_inout_detached(&nonce, aad, (&mut out[start..]).into(), &tag)
+    let buf = aead::inout::InOutBuf::new(ct, out.grow(ct.len()))
+        .map_err(|_| RecordError::Malformed("output length"))?;
+    a.decrypt_inout_detached(&nonce, aad, buf, &tag)
         .map_err(|_| RecordError::Integrity)
 }
 
@@ -403,7 +506,7 @@ fn open_aead(
     content_type: u8,
     record_version: u16,
     fragment: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
     let (nonce, body) = match mode {
         NonceMode::Explicit(salt) => {
@@ -453,7 +556,7 @@ fn open_aead(
         return Ok(content_type);
     }
     // TLSInnerPlaintext: content || type || zeros.
-    let inner = &out[start..];
+    let inner = &out.as_slice()[start..];
     match inner.iter().rposition(|&b| b != 0) {
         Some(pos) => {
             let ty = inner[pos];
@@ -550,7 +653,7 @@ fn open_cbc(
     content_type: u8,
     record_version: u16,
     fragment: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
     let mac_len = mac.len();
     let (enc, tag) = if etm {
@@ -587,9 +690,10 @@ fn open_cbc(
         return Err(RecordError::Malformed("CBC record has no ciphertext"));
     }
     let start = out.len();
-    out.extend_from_slice(ct);
-    cipher.run(iv, &mut out[start..])?;
-    let plain = &out[start..];
+    let plain = out.grow(ct.len());
+    plain.copy_from_slice(ct);
+    cipher.run(iv, plain)?;
+    let plain = &out.as_slice()[start..];
     if etm {
         let pad = cbc_padding(plain, 0)?;
         out.truncate(out.len() - pad);
@@ -615,18 +719,19 @@ fn open_rc4(
     content_type: u8,
     record_version: u16,
     fragment: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
     let start = out.len();
-    out.extend_from_slice(fragment);
+    let plain = out.grow(fragment.len());
+    plain.copy_from_slice(fragment);
     // Always advance the keystream, as the sender did.
-    cipher.apply_keystream(&mut out[start..]);
+    cipher.apply_keystream(plain);
     let mac_len = mac.len();
     if fragment.len() < mac_len {
         return Err(RecordError::Malformed("record shorter than its MAC"));
     }
     let content_len = fragment.len() - mac_len;
-    let (content, tag) = out[start..].split_at(content_len);
+    let (content, tag) = out.as_slice()[start..].split_at(content_len);
     mac.verify(
         &pseudo_header(seq, content_type, record_version, content_len),
         content,
@@ -839,6 +944,44 @@ mod tests {
     }
 
     // ---- AEAD ----
+
+    /// A reused `PlainBuf`: records of shrinking and growing size over the same
+    /// storage give exactly their plaintext; a failure leaves what was held.
+    #[test]
+    fn plain_buf_reuse_gives_exact_plaintext() {
+        let id = 0xC02F;
+        let s = suite(id).unwrap();
+        let (key, iv, _) = keys(id, 0x0303);
+        let mut d = RecordDecryptor::new(0x0303, s, &key, &iv, &[], false).unwrap();
+        let mut out = PlainBuf::new();
+        for (seq, n) in [(0u64, 3000usize), (1, 10), (2, 0), (3, 1500), (4, 5000)] {
+            let pt: Vec<u8> = msg(n).iter().map(|b| b ^ seq as u8).collect();
+            let rec = seal_tls12_aead(id, &key, &iv, seq, APP, &pt);
+            out.clear();
+            assert_eq!(d.decrypt_into(seq, APP, 0x0303, &rec, &mut out), Ok(APP));
+            assert_eq!(out.as_slice(), &pt[..], "record {seq}");
+            assert_eq!(out.len(), n);
+            let r = d.decrypt_into(seq, APP, 0x0303, &flip(&rec, rec.len() - 1), &mut out);
+            assert_eq!(r, Err(RecordError::Integrity));
+            assert_eq!(out.as_slice(), &pt[..], "after failure {seq}");
+        }
+        // CBC and RC4 append the same way.
+        let id = 0x002F;
+        let s = suite(id).unwrap();
+        let (key, _, mac_key) = keys(id, 0x0303);
+        let mut d = RecordDecryptor::new(0x0303, s, &key, &[], &mac_key, false).unwrap();
+        out.clear();
+        let mut want = Vec::new();
+        for (seq, n) in [(0u64, 700usize), (1, 20)] {
+            let pt = msg(n);
+            let rec = seal_cbc(
+                id, 0x0303, &key, &mac_key, &[7; 16], seq, APP, &pt, 0, false,
+            );
+            assert_eq!(d.decrypt_into(seq, APP, 0x0303, &rec, &mut out), Ok(APP));
+            want.extend_from_slice(&pt);
+            assert_eq!(out.as_slice(), &want[..]);
+        }
+    }
 
     fn aead_tls12_round_trip(id: u16) {
         let s = suite(id).unwrap();

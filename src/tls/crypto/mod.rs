@@ -8,7 +8,7 @@ mod rsa;
 mod suites;
 mod tls13;
 
-pub use cipher::{RecordDecryptor, RecordError};
+pub use cipher::{PlainBuf, RecordDecryptor, RecordError};
 pub use prf::{KeyBlock, extended_master_secret, key_block, master_secret, prf};
 pub use rsa::{RsaPrivateKey, certificate_public_id};
 pub use suites::{BulkCipher, HashAlg, KeyExchange, MacAlg, Suite, Transcript, suite};
