@@ -32,7 +32,84 @@ impl Timestamp {
 
     /// RFC 3339 UTC with microsecond precision, e.g. `2013-05-27T10:00:00.000123Z`.
     pub fn rfc3339(self) -> String {
-        match time::OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128) {
+        self.rfc3339_text().as_str().to_string()
+    }
+
+    /// [`Timestamp::rfc3339`] without allocating: the text in a small buffer.
+    pub fn rfc3339_text(self) -> Rfc3339 {
+        // Every i64 of nanoseconds is within years 1677..=2262: always four digits.
+        let secs = self.secs();
+        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400) as u32;
+        let micros = self.subsec_nanos() / 1_000;
+        let mut b = *b"0000-00-00T00:00:00.000000Z";
+        digits(&mut b[0..4], y.rem_euclid(10_000) as u32);
+        digits(&mut b[5..7], mo);
+        digits(&mut b[8..10], d);
+        digits(&mut b[11..13], sod / 3_600);
+        digits(&mut b[14..16], sod / 60 % 60);
+        digits(&mut b[17..19], sod % 60);
+        digits(&mut b[20..26], micros);
+        Rfc3339(b)
+    }
+
+    /// Parses `YYYY-MM-DD` (a date at 00:00 UTC), as used for retirement dates.
+    pub fn from_date(date: &str) -> Option<Timestamp> {
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        let d = time::Date::parse(date.trim(), &fmt).ok()?;
+        let secs = d.midnight().assume_utc().unix_timestamp();
+        Some(Timestamp::from_secs_nanos(secs, 0))
+    }
+}
+
+/// A timestamp's RFC 3339 text, held in place (no allocation).
+#[derive(Clone, Copy)]
+pub struct Rfc3339([u8; 27]);
+
+impl Rfc3339 {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("invalid-time")
+    }
+}
+
+/// Writes `v` as decimal digits filling `out` (zero-padded; high digits dropped).
+fn digits(out: &mut [u8], mut v: u32) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// Year, month and day of a count of days since 1970-01-01 (proleptic
+/// Gregorian; Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March first
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.rfc3339_text().as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rendering fedscope had before `rfc3339_text` (through the `time` crate).
+    fn reference(t: Timestamp) -> String {
+        match time::OffsetDateTime::from_unix_timestamp_nanos(t.0 as i128) {
             Ok(t) => {
                 let (y, mo, d) = (t.year(), u8::from(t.month()), t.day());
                 format!(
@@ -47,24 +124,37 @@ impl Timestamp {
         }
     }
 
-    /// Parses `YYYY-MM-DD` (a date at 00:00 UTC), as used for retirement dates.
-    pub fn from_date(date: &str) -> Option<Timestamp> {
-        let fmt = time::macros::format_description!("[year]-[month]-[day]");
-        let d = time::Date::parse(date.trim(), &fmt).ok()?;
-        let secs = d.midnight().assume_utc().unix_timestamp();
-        Some(Timestamp::from_secs_nanos(secs, 0))
+    #[test]
+    fn renders_like_the_time_crate_over_the_whole_range() {
+        let mut edges = vec![i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1, 0, -1, 1];
+        // Around the epoch, leap days and century years, both sides of each second.
+        for secs in [
+            0i64,
+            951_782_400,    // 2000-02-29
+            951_868_800,    // 2000-03-01
+            4_107_542_400,  // 2100-03-01
+            -2_203_891_200, // 1900-03-01
+            -5_364_662_400, // 1800-01-01
+            68_169_600,     // 1972-02-29
+        ] {
+            for d in [-86_401i64, -86_400, -1, 0, 1, 86_399, 86_400] {
+                let s = (secs + d).saturating_mul(1_000_000_000);
+                edges.extend([s - 1, s, s + 999, s + 1_000, s + 999_999_999]);
+            }
+        }
+        // A deterministic spread over the whole i64 range.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            edges.push(x as i64);
+        }
+        for n in edges {
+            let t = Timestamp(n);
+            assert_eq!(t.rfc3339_text().as_str(), reference(t), "{n}");
+        }
     }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn renders_rfc3339() {
