@@ -1,6 +1,10 @@
 //! X.509 certificates from the handshake turned into the report's
 //! `CertInfo`: subject, issuer, DNS names (subjectAltName, else the subject
-//! CN), validity and the DER for chain checks.
+//! CN), validity and the DER for chain checks. Connections to the same Edge
+//! present the same certificates, so parsed ones are kept in a small cache.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
 
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
@@ -37,19 +41,75 @@ pub(crate) fn cert_info(der: &[u8]) -> Option<CertInfo> {
     })
 }
 
+/// Certificates kept parsed; beyond that the oldest is dropped.
+const CACHE_CERTS: usize = 32;
+
+/// Largest DER kept in the cache (real certificates are a few KiB).
+const CACHE_MAX_DER: usize = 16 * 1024;
+
+/// Recently parsed certificates by DER (bounded), shared by the connections of a run.
+#[derive(Default)]
+pub(crate) struct CertCache {
+    /// Newest last; each entry's `der` is its key.
+    certs: Mutex<VecDeque<CertInfo>>,
+}
+
+impl CertCache {
+    /// `cert_info(der)`, parsed once while the certificate stays in the cache.
+    pub(crate) fn cert_info(&self, der: &[u8]) -> Option<CertInfo> {
+        if let Ok(certs) = self.certs.lock()
+            && let Some(c) = certs.iter().rev().find(|c| c.der == der)
+        {
+            return Some(c.clone());
+        }
+        let info = cert_info(der)?;
+        if der.len() <= CACHE_MAX_DER
+            && let Ok(mut certs) = self.certs.lock()
+        {
+            if certs.len() >= CACHE_CERTS {
+                certs.pop_front();
+            }
+            certs.push_back(info.clone());
+        }
+        Some(info)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn edge_certificate() {
+    fn cache_gives_what_parsing_gives_and_stays_bounded() {
+        let der = edge_der();
+        let cache = CertCache::default();
+        assert_eq!(cache.cert_info(&der), cert_info(&der));
+        assert_eq!(cache.cert_info(&der), cert_info(&der));
+        assert!(cache.cert_info(&der[..der.len() / 2]).is_none());
+        assert_eq!(cache.certs.lock().unwrap().len(), 1);
+        // Distinct DERs that parse: the same certificate with trailing bytes each.
+        for i in 0..CACHE_CERTS + 5 {
+            let mut d = der.clone();
+            d.extend(std::iter::repeat_n(0u8, i + 1));
+            assert_eq!(cache.cert_info(&d), cert_info(&d), "{i}");
+        }
+        assert!(cache.certs.lock().unwrap().len() <= CACHE_CERTS);
+        assert_eq!(cache.cert_info(&der), cert_info(&der));
+    }
+
+    fn edge_der() -> Vec<u8> {
         let pem = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/samples/keys/edge-cert.pem"
         ))
         .unwrap();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let der = base64_decode(&b64);
+        base64_decode(&b64)
+    }
+
+    #[test]
+    fn edge_certificate() {
+        let der = edge_der();
         let c = cert_info(&der).unwrap();
         assert!(c.subject.contains("sip.contoso.com"), "{}", c.subject);
         assert_eq!(c.dns_names, vec!["sip.contoso.com".to_string()]);

@@ -24,10 +24,12 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use super::cert::CertCache;
 use super::crypto::RsaPrivateKey;
 use super::keylog::{Label, Line, parse_line};
 use super::keylog_index::{Found, KeylogIndex, MAX_LINE};
 use super::secret::Secret;
+use super::session::CertInfo;
 
 /// Which kind of source supplied the secret that decrypted a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -315,6 +317,8 @@ pub struct KeyStore {
     sessions: Mutex<SessionCache>,
     /// Sessions cached so far (part of the generation: a resumed flow waiting for its session looks again).
     sessions_added: AtomicU64,
+    /// Certificates parsed so far (a layered store uses its base's).
+    certs: CertCache,
     /// More secrets may arrive while flows run (live capture following a key log).
     growing: bool,
     /// The store this one is layered over.
@@ -684,6 +688,11 @@ impl KeyStore {
             cache.insert(SessionKey::Ticket, ticket, master);
         }
         store.sessions_added.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A handshake certificate parsed for the report (cached across connections).
+    pub(crate) fn cert_info(&self, der: &[u8]) -> Option<CertInfo> {
+        self.session_store().certs.cert_info(der)
     }
 
     /// The master secret of a session resumed by ticket (preferred) or by id,

@@ -10,7 +10,6 @@
 
 use serde::Serialize;
 
-use super::cert::cert_info;
 use super::crypto::{BulkCipher, KeyExchange, RecordError, Suite, next_traffic_secret, suite};
 use super::derive::{Params, decryptor13, decryptors12, master_from_premaster, prf_hash};
 use super::half::{HOLD_MAX, Half, Held, Phase13};
@@ -129,8 +128,10 @@ pub struct TlsFlow {
     /// Key store generation at the last unsuccessful key lookup.
     looked_up: Option<u64>,
     problem: Option<KeyProblem>,
-    server_certs: Vec<CertInfo>,
-    client_certs: Vec<CertInfo>,
+    /// Server certificates at the front of `status.certificates`.
+    server_certs: usize,
+    /// Client certificates after them.
+    client_certs: usize,
     saw_client_hello: bool,
     saw_server_hello: bool,
     /// Protected records arrived with no handshake seen before them.
@@ -731,25 +732,29 @@ impl TlsFlow {
         if i == 1 {
             self.full_server_flight = true;
         }
-        let list = if i == 1 {
-            &mut self.server_certs
+        let seen = if i == 1 {
+            self.server_certs
         } else {
-            &mut self.client_certs
+            self.client_certs
         };
-        if !list.is_empty() {
+        if seen > 0 {
             return;
         }
         if let Some(ders) = certificates(body, self.tls13) {
-            list.extend(ders.into_iter().filter_map(cert_info));
+            let infos = ders.into_iter().filter_map(|d| keys.cert_info(d));
+            // Server certificates first, then the client's.
+            let list = &mut self.status.certificates;
+            if i == 1 {
+                let before = list.len();
+                list.splice(0..0, infos);
+                self.server_certs = list.len() - before;
+            } else {
+                let before = list.len();
+                list.extend(infos);
+                self.client_certs = list.len() - before;
+            }
         }
-        self.status.certificates = self
-            .server_certs
-            .iter()
-            .chain(&self.client_certs)
-            .cloned()
-            .collect();
         self.looked_up = None;
-        let _ = keys;
     }
 
     fn on_client_key_exchange(&mut self, body: &[u8], keys: &KeyStore) {
@@ -924,7 +929,12 @@ impl TlsFlow {
             } else if keys.has_rsa_keys() && !self.rsa_tried {
                 // RSA keys come from the command line only: one attempt is enough.
                 self.rsa_tried = true;
-                let leaf = self.server_certs.first();
+                // The server's certificates come first: its leaf, if it sent any.
+                let leaf = self
+                    .status
+                    .certificates
+                    .first()
+                    .filter(|_| self.server_certs > 0);
                 let candidates: Vec<_> = keys
                     .rsa_keys()
                     .iter()
