@@ -14,7 +14,7 @@ use crate::analysis::{FlowContext, TransportKind};
 use crate::providers::ProviderTable;
 use crate::reassembly::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
 use crate::sip::{
-    Method, ParsedBy, RawMessage, SipFramer, SipMessage, looks_like_sip, parse_message,
+    Method, ParsedBy, RawMessage, SipFramer, SipMessage, looks_like_sip, parse_framed,
 };
 use crate::time::Timestamp;
 use crate::tls::{KeySource, KeyStore, TlsFlow, looks_like_tls};
@@ -114,7 +114,7 @@ impl MessageSink<'_> {
         fc.sip_messages += 1;
         self.sip.messages += 1;
         let (src, dst) = endpoints(ctx, dir);
-        match parse_message(raw.bytes) {
+        match parse_framed(&raw) {
             Ok(msg) => {
                 self.count(&msg);
                 if matches!(msg.method(), Some(Method::Notify | Method::Benotify)) {
@@ -375,6 +375,7 @@ impl<'a> App<'a> {
             bytes: payload,
             first: meta,
             last: meta,
+            head: None,
         };
         self.msgs.message(&st.ctx, dir, raw, &mut st.counters);
     }

@@ -32,6 +32,8 @@ use super::shard::{Segment, Shard, ShardParts};
 const BATCH_PACKETS: usize = 512;
 /// Payload bytes per batch handed to a worker.
 const BATCH_BYTES: usize = 128 * 1024;
+/// Room above `BATCH_BYTES` so the frame that fills a batch seldom reallocates it.
+const BATCH_SLACK: usize = 16 * 1024;
 /// Frames between watermark ticks.
 const TICK_EVERY: u64 = 512;
 /// Messages in flight per channel.
@@ -48,10 +50,20 @@ struct PacketRec {
     len: usize,
 }
 
-#[derive(Default)]
 struct Batch {
     buf: Vec<u8>,
     pkts: Vec<PacketRec>,
+}
+
+impl Batch {
+    /// An empty batch with room for a full one: growing by doubling copied
+    /// every payload byte about once more (memmove was 12 % of a sharded run).
+    fn new() -> Batch {
+        Batch {
+            buf: Vec::with_capacity(BATCH_BYTES + BATCH_SLACK),
+            pkts: Vec::with_capacity(BATCH_PACKETS),
+        }
+    }
 }
 
 enum ToWorker {
@@ -84,7 +96,7 @@ impl Sharder {
 
     fn flush(&mut self, w: usize) {
         if !self.batches[w].pkts.is_empty() {
-            let b = std::mem::take(&mut self.batches[w]);
+            let b = std::mem::replace(&mut self.batches[w], Batch::new());
             self.send(w, ToWorker::Batch(b));
         }
     }
@@ -268,7 +280,7 @@ pub(crate) fn analyze_sharded(
         let merged =
             scope.spawn(|| merger(&mut analyzer, &mut collector, out_rx, shards, cfg.stats));
         let mut sharder = Sharder {
-            batches: (0..shards).map(|_| Batch::default()).collect(),
+            batches: (0..shards).map(|_| Batch::new()).collect(),
             senders,
             frames: 0,
             last: SegmentMeta {

@@ -8,7 +8,7 @@
 
 use memchr::memmem;
 
-use super::scan::{self, ContentLengthError};
+use super::scan::{self, ContentLengthError, HeaderEnd};
 use crate::reassembly::SegmentMeta;
 
 /// Largest header block accepted before the framer gives up and resynchronises.
@@ -48,6 +48,9 @@ pub struct RawMessage<'a> {
     pub first: SegmentMeta,
     /// Frame that carried the last byte.
     pub last: SegmentMeta,
+    /// Where the headers end, when the framer already found it (streams);
+    /// `None` for a datagram.
+    pub head: Option<HeaderEnd>,
 }
 
 /// Framing counters for one direction.
@@ -67,10 +70,10 @@ pub struct FramerStats {
 enum Step {
     /// Consumed bytes that are not part of a message (keep-alive, garbage).
     Skip(usize),
-    /// A complete message of this many bytes.
-    Message(usize),
-    /// More bytes needed; the total message length when already known.
-    NeedMore(Option<usize>),
+    /// A complete message of this many bytes, and where its headers end.
+    Message(usize, HeaderEnd),
+    /// More bytes needed; the total message length (and header end) when already known.
+    NeedMore(Option<(usize, HeaderEnd)>),
 }
 
 /// Framing state that does not own the buffer.
@@ -185,9 +188,9 @@ impl Core {
         self.run_lf = 0;
         if s.len() >= total {
             self.stats.messages += 1;
-            Step::Message(total)
+            Step::Message(total, end)
         } else {
-            Step::NeedMore(Some(total))
+            Step::NeedMore(Some((total, end)))
         }
     }
 
@@ -303,7 +306,7 @@ pub struct SipFramer {
     /// (offset in `buf`, meta of the push that carried it), ascending.
     metas: Vec<(usize, SegmentMeta)>,
     /// Total length of the buffered message when its headers are complete.
-    need_total: Option<usize>,
+    need_total: Option<(usize, HeaderEnd)>,
 }
 
 impl SipFramer {
@@ -325,11 +328,12 @@ impl SipFramer {
         loop {
             match self.core.step(&data[pos..]) {
                 Step::Skip(n) => pos += n,
-                Step::Message(n) => {
+                Step::Message(n, head) => {
                     out(RawMessage {
                         bytes: &data[pos..pos + n],
                         first: meta,
                         last: meta,
+                        head: Some(head),
                     });
                     pos += n;
                 }
@@ -353,7 +357,7 @@ impl SipFramer {
         meta: SegmentMeta,
         out: &mut dyn FnMut(RawMessage<'_>),
     ) -> Option<&'d [u8]> {
-        if let Some(total) = self.need_total {
+        if let Some((total, head)) = self.need_total {
             let take = total.saturating_sub(self.buf.len()).min(data.len());
             self.buf.extend_from_slice(&data[..take]);
             if self.buf.len() < total {
@@ -365,6 +369,7 @@ impl SipFramer {
                 bytes: &self.buf[..total],
                 first,
                 last: meta,
+                head: Some(head),
             });
             self.clear();
             return Some(&data[take..]);
@@ -376,13 +381,14 @@ impl SipFramer {
         while pos < old {
             match self.core.step(&self.buf[pos..]) {
                 Step::Skip(n) => pos += n,
-                Step::Message(n) => {
+                Step::Message(n, head) => {
                     let first = self.meta_at(pos).unwrap_or(meta);
                     let last = self.meta_at(pos + n - 1).unwrap_or(meta);
                     out(RawMessage {
                         bytes: &self.buf[pos..pos + n],
                         first,
                         last,
+                        head: Some(head),
                     });
                     pos += n;
                 }

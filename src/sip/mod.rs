@@ -18,6 +18,6 @@ pub use framing::{FramerStats, MAX_BODY_BYTES, MAX_HEADER_BYTES, RawMessage, Sip
 pub use message::{Header, MessageKind, Method, NameAddr, ParsedBy, SipMessage};
 pub use name_addr::parse_name_addr;
 pub use parse::{
-    SipParseError, looks_like_sip, media_type, parse_message, parse_tolerant, rsip_accepts,
-    rsip_validation, set_rsip_validation,
+    SipParseError, looks_like_sip, media_type, parse_framed, parse_message, parse_tolerant,
+    rsip_accepts, rsip_validation, set_rsip_validation,
 };

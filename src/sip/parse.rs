@@ -25,9 +25,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use std::borrow::Cow;
 
+use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
-use super::scan::{self, StartLine};
+use super::scan::{self, HeaderEnd, StartLine};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
 
@@ -62,7 +63,17 @@ pub enum SipParseError {
 
 /// Parses one framed message (start line to end of body).
 pub fn parse_message(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
-    let (mut msg, unusual) = scan_message(bytes)?;
+    parse_with_head(bytes, None)
+}
+
+/// Parses a message the framer cut out of a stream, reusing the header end
+/// it found rather than searching for it again.
+pub fn parse_framed(raw: &RawMessage<'_>) -> Result<SipMessage, SipParseError> {
+    parse_with_head(raw.bytes, raw.head)
+}
+
+fn parse_with_head(bytes: &[u8], head: Option<HeaderEnd>) -> Result<SipMessage, SipParseError> {
+    let (mut msg, unusual) = scan_message(bytes, head)?;
     let accepted = if rsip_validation() {
         rsip_accepts(bytes)
     } else if !rsip_knows_method(&msg) {
@@ -109,7 +120,7 @@ pub fn rsip_accepts(bytes: &[u8]) -> bool {
 
 /// The tolerant parser alone (always `ParsedBy::Tolerant`).
 pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
-    scan_message(bytes).map(|(m, _)| m)
+    scan_message(bytes, None).map(|(m, _)| m)
 }
 
 /// Longest start line and headers read: spans are 32-bit, and folded
@@ -117,7 +128,11 @@ pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
 const MAX_HEAD: usize = (u32::MAX / 4) as usize;
 
 /// Scans a message into the model; also says whether anything unusual was seen.
-fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
+/// `head`, when given, is where the framer found the headers to end in `bytes`.
+fn scan_message(
+    bytes: &[u8],
+    head: Option<HeaderEnd>,
+) -> Result<(SipMessage, bool), SipParseError> {
     let Some(nl) = scan::first_lf(bytes) else {
         return if bytes.is_empty() || scan::parse_start_line(bytes).is_some() {
             Err(SipParseError::Unterminated)
@@ -128,7 +143,10 @@ fn scan_message(bytes: &[u8]) -> Result<(SipMessage, bool), SipParseError> {
     let Some(raw_start) = scan::parse_start_line(&bytes[..nl]) else {
         return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
     };
-    let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
+    let end = match head {
+        Some(h) if h.headers_start == nl + 1 && h.body_start <= bytes.len() => h,
+        _ => scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?,
+    };
     // One copy of the start line and headers. Invalid UTF-8 is replaced as
     // `from_utf8_lossy` does; every delimiter the scanner looks for is ASCII,
     // so the lines, names and values found in the copy are those of the

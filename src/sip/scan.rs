@@ -4,6 +4,7 @@
 
 use memchr::memmem;
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// Where the header block of a message ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +22,12 @@ pub fn first_lf(data: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', data)
 }
 
+/// `\n\r\n`, built once (`memmem::find` builds a searcher per call).
+static BLANK_CRLF: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\n\r\n"));
+/// `\n\n`, built once.
+static BLANK_LF: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n\n"));
+
 /// Finds the blank line ending the headers. `line_end` is the offset of the
 /// `\n` ending the start line. Returns `None` when the headers are incomplete.
 pub fn find_header_end(data: &[u8], line_end: usize) -> Option<HeaderEnd> {
@@ -30,11 +37,11 @@ pub fn find_header_end(data: &[u8], line_end: usize) -> Option<HeaderEnd> {
     // start line ends in CR) look for "\n\r\n" alone, falling back to "\n\n";
     // bare-LF messages take whichever comes first.
     let crlf_style = line_end > 0 && data.get(line_end - 1) == Some(&b'\r');
-    let crlf = memmem::find(hay, b"\n\r\n");
+    let crlf = BLANK_CRLF.find(hay);
     let lflf = match crlf {
         Some(_) if crlf_style => None,
-        Some(c) => memmem::find(&hay[..(c + 1).min(hay.len())], b"\n\n"),
-        None => memmem::find(hay, b"\n\n"),
+        Some(c) => BLANK_LF.find(&hay[..(c + 1).min(hay.len())]),
+        None => BLANK_LF.find(hay),
     };
     let (at, term) = match (crlf, lflf) {
         (Some(c), Some(l)) if l < c => (l, 2),
