@@ -22,7 +22,7 @@ pub use result::{
     SipEventRecord, StageStats,
 };
 pub use runs::{Runs, ordered_i64};
-pub use spool::{KEPT, Spool, SpoolKey};
+pub use spool::{KEPT, Spool, SpoolKey, SpoolReader};
 
 use std::path::PathBuf;
 use std::sync::Arc;

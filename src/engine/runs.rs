@@ -230,6 +230,19 @@ impl<const K: usize> Runs<K> {
         &self,
         mut each: impl FnMut(&[u8; K], &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
+        let mut r = self.reader();
+        while r.advance()? {
+            let (key, payload) = r
+                .current()
+                .ok_or_else(|| io::Error::other("short record"))?;
+            each(key, payload)?;
+        }
+        Ok(())
+    }
+
+    /// A reader of every record in key order (equal keys in push order), one
+    /// record at a time: what [`Runs::for_each`] calls its closure with.
+    pub fn reader(&self) -> RunsReader<'_, K> {
         // Oldest first: higher levels hold older records, the tail the newest.
         let mut sources: Vec<Source<'_>> =
             self.levels.iter().rev().flat_map(Level::cursors).collect();
@@ -240,10 +253,7 @@ impl<const K: usize> Runs<K> {
             order,
             next: 0,
         });
-        merge::<K>(&mut sources, |rec| {
-            let (key, payload) = split(rec).ok_or_else(|| io::Error::other("short record"))?;
-            each(key, payload)
-        })
+        RunsReader::new(sources)
     }
 
     /// Records the first error and drops the records in memory.
@@ -307,11 +317,10 @@ impl<const K: usize> Runs<K> {
         let (Some(src), Some(dst)) = (lower.last_mut(), upper.first_mut()) else {
             return Err(io::Error::other("no such level"));
         };
-        let mut sources = src.cursors();
+        let sources = src.cursors();
         append_run(dst, self.make_file, |w| {
-            merge::<K>(&mut sources, |rec| w.write_all(rec))
+            merge::<K>(sources, |rec| w.write_all(rec))
         })?;
-        drop(sources);
         // The records are in the next level now, whether or not the file shrinks.
         src.ends.clear();
         match &src.file {
@@ -511,29 +520,77 @@ fn truncated() -> io::Error {
 /// Merges sorted sources into `out`, whole records in key order; on equal
 /// keys the earlier source first.
 fn merge<const K: usize>(
-    sources: &mut [Source<'_>],
+    sources: Vec<Source<'_>>,
     mut out: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut heap = BinaryHeap::with_capacity(sources.len());
-    for (i, s) in sources.iter_mut().enumerate() {
-        if s.advance::<K>()? {
-            heap.push(Reverse((key_of::<K>(s.record::<K>()), i)));
-        }
-    }
-    while let Some(mut top) = heap.peek_mut() {
-        let i = top.0.1;
-        let Some(s) = sources.get_mut(i) else {
-            PeekMut::pop(top);
-            continue;
-        };
-        out(s.record::<K>())?;
-        if s.advance::<K>()? {
-            top.0.0 = key_of::<K>(s.record::<K>());
-        } else {
-            PeekMut::pop(top);
-        }
+    let mut r = RunsReader::<K>::new(sources);
+    while r.advance()? {
+        out(r.record())?;
     }
     Ok(())
+}
+
+/// Records of sorted sources merged in key order (on equal keys the earlier
+/// source first), read one at a time: [`RunsReader::advance`] moves to the
+/// next record, [`RunsReader::current`] shows it.
+pub struct RunsReader<'a, const K: usize> {
+    sources: Vec<Source<'a>>,
+    /// Each source with a current record, by its key (smallest on top).
+    heap: BinaryHeap<Reverse<([u8; K], usize)>>,
+    started: bool,
+}
+
+impl<'a, const K: usize> RunsReader<'a, K> {
+    fn new(sources: Vec<Source<'a>>) -> Self {
+        RunsReader {
+            heap: BinaryHeap::with_capacity(sources.len()),
+            sources,
+            started: false,
+        }
+    }
+
+    /// Moves to the next record (the first, the first time); false at the end.
+    pub fn advance(&mut self) -> io::Result<bool> {
+        if !self.started {
+            self.started = true;
+            for (i, s) in self.sources.iter_mut().enumerate() {
+                if s.advance::<K>()? {
+                    self.heap.push(Reverse((key_of::<K>(s.record::<K>()), i)));
+                }
+            }
+            return Ok(!self.heap.is_empty());
+        }
+        if let Some(mut top) = self.heap.peek_mut() {
+            let i = top.0.1;
+            let more = match self.sources.get_mut(i) {
+                Some(s) => s.advance::<K>()?,
+                None => false,
+            };
+            match self.sources.get(i) {
+                Some(s) if more => top.0.0 = key_of::<K>(s.record::<K>()),
+                _ => {
+                    PeekMut::pop(top);
+                }
+            }
+        }
+        Ok(!self.heap.is_empty())
+    }
+
+    /// The current whole record (length, key, payload); empty at the end.
+    fn record(&self) -> &[u8] {
+        self.heap
+            .peek()
+            .and_then(|top| self.sources.get(top.0.1))
+            .map_or(&[], |s| s.record::<K>())
+    }
+
+    /// The current record's key and payload (`None` before the first and at the end).
+    pub fn current(&self) -> Option<(&[u8; K], &[u8])> {
+        if self.heap.is_empty() {
+            return None;
+        }
+        split(self.record())
+    }
 }
 
 #[cfg(test)]

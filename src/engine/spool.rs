@@ -18,7 +18,7 @@ use std::io;
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeSeq, Serializer};
 
-use super::runs::{Runs, from_ordered_i64, ordered_i64};
+use super::runs::{Runs, RunsReader, from_ordered_i64, ordered_i64};
 
 /// Where a spool sorts a record: capture number, then two record-specific numbers.
 pub type SpoolKey = (u32, i64, u64);
@@ -167,33 +167,37 @@ impl<T> Spool<T> {
         self
     }
 
-    /// The NDJSON time of a record.
-    fn time(&self, key: SpoolKey) -> i64 {
-        if self.time_is_secondary {
-            key.2 as i64
-        } else {
-            key.1
-        }
-    }
-
     /// Calls `each` with every record's key, NDJSON time and JSON, in key order.
     pub fn for_each_record(
         &self,
         mut each: impl FnMut(SpoolKey, i64, &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
-        for p in &self.parts {
-            p.runs.for_each(|k, json| {
-                let mut key = decode(k);
-                if let Some(c) = p.capture {
-                    key.0 = c;
-                }
-                each(key, self.time(key), json)
-            })?;
+        let mut r = self.reader();
+        while r.advance()? {
+            let (key, time, json) = r
+                .current()
+                .ok_or_else(|| io::Error::other("short record"))?;
+            each(key, time, json)?;
         }
-        self.open.for_each(|k, json| {
-            let key = decode(k);
-            each(key, self.time(key), json)
-        })
+        Ok(())
+    }
+
+    /// True when the records' NDJSON time is their primary key: then, for one
+    /// capture's records, key order is time order.
+    pub fn timed_by_primary(&self) -> bool {
+        !self.time_is_secondary
+    }
+
+    /// A reader of every record in key order, one at a time (what
+    /// [`Spool::for_each_record`] calls its closure with).
+    pub fn reader(&self) -> SpoolReader<'_> {
+        SpoolReader {
+            parts: &self.parts,
+            open: &self.open,
+            time_is_secondary: self.time_is_secondary,
+            next: 0,
+            current: None,
+        }
     }
 
     /// Calls `each` with every record's JSON, in key order.
@@ -265,6 +269,56 @@ impl<T> Spool<T> {
             self.kept.pop();
             self.kept.push(Kept { key, seq, rec });
         }
+    }
+}
+
+/// The records of a spool in key order, read one at a time: part after part, then the open sorter.
+pub struct SpoolReader<'a> {
+    parts: &'a [Part],
+    open: &'a Runs<KEY_BYTES>,
+    time_is_secondary: bool,
+    /// The next part to read (`parts.len()`: the open sorter; beyond: none).
+    next: usize,
+    /// The sorter being read and the capture number its records take.
+    current: Option<(Option<u32>, RunsReader<'a, KEY_BYTES>)>,
+}
+
+impl SpoolReader<'_> {
+    /// Moves to the next record (the first, the first time); false at the end.
+    pub fn advance(&mut self) -> io::Result<bool> {
+        loop {
+            if let Some((_, r)) = &mut self.current
+                && r.advance()?
+            {
+                return Ok(true);
+            }
+            let next = match self.parts.get(self.next) {
+                Some(p) => Some((p.capture, p.runs.reader())),
+                None if self.next == self.parts.len() => Some((None, self.open.reader())),
+                None => None,
+            };
+            self.current = next;
+            self.next += 1;
+            if self.current.is_none() {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// The current record's key, NDJSON time and JSON (`None` before the first and at the end).
+    pub fn current(&self) -> Option<(SpoolKey, i64, &[u8])> {
+        let (capture, r) = self.current.as_ref()?;
+        let (k, json) = r.current()?;
+        let mut key = decode(k);
+        if let Some(c) = capture {
+            key.0 = *c;
+        }
+        let time = if self.time_is_secondary {
+            key.2 as i64
+        } else {
+            key.1
+        };
+        Some((key, time, json))
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use super::Report;
-use crate::engine::{Runs, Spool, SpoolKey, ordered_i64};
+use crate::engine::{Runs, Spool, SpoolKey, SpoolReader, ordered_i64};
 
 /// Event types, in the order they take at equal times.
 const KINDS: [&str; 5] = ["flow", "sip", "im_session", "presence", "violation"];
@@ -39,23 +39,78 @@ fn write_events(order: &Runs<KEY_BYTES>, out: &mut dyn Write) -> io::Result<()> 
     if let Some(e) = order.error() {
         return Err(io::Error::other(format!("sorting events by time: {e}")));
     }
-    order.for_each(|key, json| {
-        let name = KINDS
-            .get(usize::from(key[8]))
-            .copied()
-            .unwrap_or("violation");
-        // Each record is a JSON object: add the type as its first member.
-        if json.first() == Some(&b'{') {
-            write!(out, "{{\"type\":\"{name}\"")?;
-            if json.len() > 2 {
-                out.write_all(b",")?;
-            }
-            out.write_all(&json[1..])?;
-        } else {
-            out.write_all(json)?;
+    order.for_each(|key, json| write_event(out, key[8], json))
+}
+
+/// Writes one event of type `KINDS[kind]`, its type as first member, and a newline.
+fn write_event(out: &mut dyn Write, kind: u8, json: &[u8]) -> io::Result<()> {
+    let name = KINDS.get(usize::from(kind)).copied().unwrap_or("violation");
+    // Each record is a JSON object: add the type as its first member.
+    if let Some(rest) = json.strip_prefix(b"{") {
+        out.write_all(b"{\"type\":\"")?;
+        out.write_all(name.as_bytes())?;
+        out.write_all(b"\"")?;
+        if json.len() > 2 {
+            out.write_all(b",")?;
         }
-        writeln!(out)
-    })
+        out.write_all(rest)?;
+    } else {
+        out.write_all(json)?;
+    }
+    out.write_all(b"\n")
+}
+
+/// Writes the events of one capture's spools in time order without sorting
+/// them again: a spool timed by its primary key is read in time order
+/// already (its records all have the same capture number), so it is merged
+/// as it is read; flows (timed by their secondary key) are sorted in `order`
+/// first. Writes what [`write_events`] writes after [`feed`]ing every spool.
+fn write_merged<T>(
+    order: &mut Runs<KEY_BYTES>,
+    flows: &Spool<T>,
+    streams: [(u8, SpoolReader<'_>); 4],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    feed(order, 0, flows)?;
+    if let Some(e) = order.error() {
+        return Err(io::Error::other(format!("sorting events by time: {e}")));
+    }
+    let mut flows = order.reader();
+    flows.advance()?;
+    let mut streams = streams;
+    for (_, s) in &mut streams {
+        s.advance()?;
+    }
+    loop {
+        // The stream whose current event sorts first (`None`: the flows).
+        let mut first: Option<([u8; KEY_BYTES], Option<usize>)> =
+            flows.current().map(|(k, _)| (*k, None));
+        for (i, (kind, s)) in streams.iter().enumerate() {
+            if let Some((key, time, _)) = s.current() {
+                let k = event_key(time, *kind, key);
+                if first.is_none_or(|(f, _)| k < f) {
+                    first = Some((k, Some(i)));
+                }
+            }
+        }
+        match first {
+            None => return Ok(()),
+            Some((_, None)) => {
+                if let Some((k, json)) = flows.current() {
+                    write_event(out, k[8], json)?;
+                }
+                flows.advance()?;
+            }
+            Some((k, Some(i))) => {
+                if let Some((_, s)) = streams.get_mut(i) {
+                    if let Some((_, _, json)) = s.current() {
+                        write_event(out, k[8], json)?;
+                    }
+                    s.advance()?;
+                }
+            }
+        }
+    }
 }
 
 /// Writes flows, SIP messages, IM sessions, presence and violations as NDJSON
@@ -65,12 +120,27 @@ fn write_events(order: &Runs<KEY_BYTES>, out: &mut dyn Write) -> io::Result<()> 
 /// flow < sip < session < presence < violation, then capture order.
 pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut order: Runs<KEY_BYTES> = Runs::default();
-    feed(&mut order, 0, &report.flows)?;
-    feed(&mut order, 1, &report.sip_events)?;
-    feed(&mut order, 2, &report.im_sessions)?;
-    feed(&mut order, 3, &report.presence)?;
-    feed(&mut order, 4, &report.violations)?;
-    write_events(&order, out)?;
+    let merged = report.captures.len() <= 1
+        && report.sip_events.timed_by_primary()
+        && report.im_sessions.timed_by_primary()
+        && report.presence.timed_by_primary()
+        && report.violations.timed_by_primary();
+    if merged {
+        let streams = [
+            (1, report.sip_events.reader()),
+            (2, report.im_sessions.reader()),
+            (3, report.presence.reader()),
+            (4, report.violations.reader()),
+        ];
+        write_merged(&mut order, &report.flows, streams, out)?;
+    } else {
+        feed(&mut order, 0, &report.flows)?;
+        feed(&mut order, 1, &report.sip_events)?;
+        feed(&mut order, 2, &report.im_sessions)?;
+        feed(&mut order, 3, &report.presence)?;
+        feed(&mut order, 4, &report.violations)?;
+        write_events(&order, out)?;
+    }
     let summary = json!({
         "type": "summary",
         "schema": report.schema,
@@ -179,6 +249,84 @@ mod tests {
         );
         let sips = got.iter().filter(|l| l.contains("\"sip\"")).count();
         assert_eq!(sips as u64, 3 * n);
+    }
+
+    /// The events of one capture's spools as the external sort writes them,
+    /// and as [`write_merged`] writes them.
+    fn both_ways<A, B>(flows: &Spool<A>, others: [(u8, &Spool<B>); 4]) -> (Vec<u8>, Vec<u8>) {
+        let mut order: Runs<KEY_BYTES> = Runs::default();
+        feed(&mut order, 0, flows).expect("feed");
+        for (kind, s) in others {
+            feed(&mut order, kind, s).expect("feed");
+        }
+        let mut sorted = Vec::new();
+        write_events(&order, &mut sorted).expect("write");
+        let mut merged = Vec::new();
+        let streams = others.map(|(kind, s)| (kind, s.reader()));
+        write_merged(&mut Runs::default(), flows, streams, &mut merged).expect("merge");
+        (sorted, merged)
+    }
+
+    #[test]
+    fn merging_one_captures_spools_writes_what_sorting_them_writes() {
+        let mut flows: Spool<R> = Spool::default().timed_by_secondary();
+        let mut spools: [Spool<R>; 4] = Default::default();
+        // Enough records that the SIP spool has runs on disk; many equal times
+        // and equal keys (kept in push order) across and within kinds.
+        let n = 60_000u64;
+        for i in 0..n {
+            let t = ((i * 7919) % (n / 4)) as i64;
+            spools[0].push((0, t, i % 3), R { n: i });
+            if i % 7 == 0 {
+                spools[1].push((0, t, 0), R { n: i });
+                spools[3].push((0, t, i % 2), R { n: i });
+            }
+            if i % 11 == 0 {
+                spools[2].push((0, t - 5, 0), R { n: i });
+                flows.push((0, (i / 11) as i64, t as u64), R { n: i });
+            }
+        }
+        let [a, b, c, d] = &spools;
+        let (sorted, merged) = both_ways(&flows, [(1, a), (2, b), (3, c), (4, d)]);
+        assert_eq!(
+            sorted.iter().filter(|&&b| b == b'\n').count() as u64,
+            n + n / 7 * 2 + 2 + n / 11 * 2 + 2
+        );
+        assert!(sorted == merged, "merged events differ from sorted ones");
+    }
+
+    #[test]
+    fn merging_empty_spools_writes_nothing() {
+        let flows: Spool<R> = Spool::default().timed_by_secondary();
+        let e: Spool<R> = Spool::default();
+        let (sorted, merged) = both_ways(&flows, [(1, &e), (2, &e), (3, &e), (4, &e)]);
+        assert!(sorted.is_empty() && merged.is_empty());
+    }
+
+    #[test]
+    fn a_sample_capture_is_written_as_the_external_sort_writes_it() {
+        use crate::engine::{EngineConfig, KeyMaterial, analyze_files};
+        use crate::providers::ProviderTable;
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut cfg = EngineConfig::new(KeyMaterial::new(), ProviderTable::builtin());
+        cfg.keep_sip_events = true;
+        let r = analyze_files(&[dir.join("federation-impaired.pcapng")], &cfg, 1);
+        assert!(!r.sip_events.is_empty() && !r.violations.is_empty());
+        let mut order: Runs<KEY_BYTES> = Runs::default();
+        feed(&mut order, 0, &r.flows).expect("feed");
+        feed(&mut order, 1, &r.sip_events).expect("feed");
+        feed(&mut order, 2, &r.im_sessions).expect("feed");
+        feed(&mut order, 3, &r.presence).expect("feed");
+        feed(&mut order, 4, &r.violations).expect("feed");
+        let mut sorted = Vec::new();
+        write_events(&order, &mut sorted).expect("write");
+        let mut all = Vec::new();
+        write_ndjson(&r, &mut all).expect("write");
+        assert!(all.starts_with(&sorted));
+        let summary = &all[sorted.len()..];
+        let summary = String::from_utf8_lossy(summary);
+        assert!(summary.contains("\"type\":\"summary\""), "{summary}");
+        assert_eq!(summary.matches('\n').count(), 1);
     }
 
     #[test]
