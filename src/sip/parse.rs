@@ -158,7 +158,8 @@ fn scan_message(
             reason: format!("{} bytes of headers (at most {MAX_HEAD})", head.len()),
         });
     }
-    let (mut text, valid) = match std::str::from_utf8(head) {
+    // simdutf8: a quarter of std's time on these mostly-ASCII heads.
+    let (mut text, valid) = match simdutf8::basic::from_utf8(head) {
         Ok(s) => (s.to_owned(), true),
         Err(_) => (String::from_utf8_lossy(head).into_owned(), false),
     };
