@@ -1,6 +1,6 @@
 //! `--format ndjson`: one event per line, each with a `type`, in capture-time order.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
 use serde_json::json;
 
@@ -35,7 +35,7 @@ fn feed<T>(order: &mut Runs<KEY_BYTES>, kind: u8, spool: &Spool<T>) -> io::Resul
 
 /// Writes the events of `order` in time order, one a line, each with its
 /// type as first member.
-fn write_events(order: &Runs<KEY_BYTES>, out: &mut dyn Write) -> io::Result<()> {
+fn write_events(order: &Runs<KEY_BYTES>, out: &mut impl Write) -> io::Result<()> {
     if let Some(e) = order.error() {
         return Err(io::Error::other(format!("sorting events by time: {e}")));
     }
@@ -43,7 +43,7 @@ fn write_events(order: &Runs<KEY_BYTES>, out: &mut dyn Write) -> io::Result<()> 
 }
 
 /// Writes one event of type `KINDS[kind]`, its type as first member, and a newline.
-fn write_event(out: &mut dyn Write, kind: u8, json: &[u8]) -> io::Result<()> {
+fn write_event(out: &mut impl Write, kind: u8, json: &[u8]) -> io::Result<()> {
     let name = KINDS.get(usize::from(kind)).copied().unwrap_or("violation");
     // Each record is a JSON object: add the type as its first member.
     if let Some(rest) = json.strip_prefix(b"{") {
@@ -69,7 +69,7 @@ fn write_merged<T>(
     order: &mut Runs<KEY_BYTES>,
     flows: &Spool<T>,
     streams: [(u8, SpoolReader<'_>); 4],
-    out: &mut dyn Write,
+    out: &mut impl Write,
 ) -> io::Result<()> {
     feed(order, 0, flows)?;
     if let Some(e) = order.error() {
@@ -117,8 +117,13 @@ fn write_merged<T>(
 /// events sorted by time, then one `summary` event. The records are streamed
 /// from their spools through an external sort by (time, type, capture order
 /// key), so memory stays flat however many there are: equal times keep
-/// flow < sip < session < presence < violation, then capture order.
+/// flow < sip < session < presence < violation, then capture order. One
+/// capture's spools are in that order already (but for flows) and are merged
+/// as they are read instead ([`write_merged`]).
 pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    // Buffer here, where the writer's type is known, rather than through
+    // `dyn Write` for every piece of every event.
+    let mut out = BufWriter::with_capacity(1 << 18, out);
     let mut order: Runs<KEY_BYTES> = Runs::default();
     let merged = report.captures.len() <= 1
         && report.sip_events.timed_by_primary()
@@ -132,14 +137,14 @@ pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
             (3, report.presence.reader()),
             (4, report.violations.reader()),
         ];
-        write_merged(&mut order, &report.flows, streams, out)?;
+        write_merged(&mut order, &report.flows, streams, &mut out)?;
     } else {
         feed(&mut order, 0, &report.flows)?;
         feed(&mut order, 1, &report.sip_events)?;
         feed(&mut order, 2, &report.im_sessions)?;
         feed(&mut order, 3, &report.presence)?;
         feed(&mut order, 4, &report.violations)?;
-        write_events(&order, out)?;
+        write_events(&order, &mut out)?;
     }
     let summary = json!({
         "type": "summary",
@@ -150,8 +155,9 @@ pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
         "notes": report.notes,
         "keys": report.keys,
     });
-    serde_json::to_writer(&mut *out, &summary).map_err(std::io::Error::other)?;
-    writeln!(out)
+    serde_json::to_writer(&mut out, &summary).map_err(std::io::Error::other)?;
+    writeln!(out)?;
+    out.flush()
 }
 
 #[cfg(test)]
