@@ -182,6 +182,20 @@ impl PlainBuf {
         &mut self.buf[start..end]
     }
 
+    /// Appends a copy of `data` and returns it for decrypting in place (no zeroing first).
+    fn push_copy(&mut self, data: &[u8]) -> &mut [u8] {
+        let start = self.len;
+        let end = start + data.len();
+        if self.buf.len() < end {
+            self.buf.truncate(start);
+            self.buf.extend_from_slice(data);
+        } else {
+            self.buf[start..end].copy_from_slice(data);
+        }
+        self.len = end;
+        &mut self.buf[start..end]
+    }
+
     /// A buffer holding `v` as plaintext (its storage reused).
     fn from_vec(v: Vec<u8>) -> Self {
         PlainBuf {
@@ -690,9 +704,7 @@ fn open_cbc(
         return Err(RecordError::Malformed("CBC record has no ciphertext"));
     }
     let start = out.len();
-    let plain = out.grow(ct.len());
-    plain.copy_from_slice(ct);
-    cipher.run(iv, plain)?;
+    cipher.run(iv, out.push_copy(ct))?;
     let plain = &out.as_slice()[start..];
     if etm {
         let pad = cbc_padding(plain, 0)?;
@@ -722,10 +734,8 @@ fn open_rc4(
     out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
     let start = out.len();
-    let plain = out.grow(fragment.len());
-    plain.copy_from_slice(fragment);
     // Always advance the keystream, as the sender did.
-    cipher.apply_keystream(plain);
+    cipher.apply_keystream(out.push_copy(fragment));
     let mac_len = mac.len();
     if fragment.len() < mac_len {
         return Err(RecordError::Malformed("record shorter than its MAC"));
