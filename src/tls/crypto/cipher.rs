@@ -349,7 +349,7 @@ impl RecordDecryptor {
         out: &mut Vec<u8>,
     ) -> Result<u8, RecordError> {
         let mut buf = PlainBuf::from_vec(std::mem::take(out));
-        let r = self.open::<true>(seq, content_type, record_version, fragment, &mut buf);
+        let r = self.decrypt_into(seq, content_type, record_version, fragment, &mut buf);
         *out = buf.into_vec();
         r
     }
@@ -364,20 +364,6 @@ impl RecordDecryptor {
         fragment: &[u8],
         out: &mut PlainBuf,
     ) -> Result<u8, RecordError> {
-        self.open::<false>(seq, content_type, record_version, fragment, out)
-    }
-
-    /// Both decrypt entries: AEAD ciphertext is copied into `out` and decrypted
-    /// in place when `COPY_IN` (the Vec API, whose storage would need zeroing),
-    /// else decrypted straight from the fragment into `out`'s storage.
-    fn open<const COPY_IN: bool>(
-        &mut self,
-        seq: u64,
-        content_type: u8,
-        record_version: u16,
-        fragment: &[u8],
-        out: &mut PlainBuf,
-    ) -> Result<u8, RecordError> {
         let start = out.len();
         let r = match &mut self.kind {
             Kind::Aead {
@@ -385,7 +371,7 @@ impl RecordDecryptor {
                 nonce,
                 tag_len,
                 tls13,
-            } => open_aead::<COPY_IN>(
+            } => open_aead(
                 cipher,
                 nonce,
                 *tag_len,
@@ -495,9 +481,8 @@ impl RecordDecryptor {
     }
 }
 
-/// Decrypts `ct` with one AEAD into bytes appended to `out` (straight, or
-/// copied there first when `COPY_IN`), checking `tag`.
-fn aead_open_with<A: AeadInOut, const COPY_IN: bool>(
+/// Decrypts `ct` with one AEAD straight into bytes appended to `out`, checking `tag`.
+fn aead_open_with<A: AeadInOut>(
     a: &A,
     nonce: &[u8; 12],
     aad: &[u8],
@@ -508,12 +493,8 @@ fn aead_open_with<A: AeadInOut, const COPY_IN: bool>(
     let nonce = aead::Nonce::<A>::try_from(&nonce[..])
         .map_err(|_| RecordError::Malformed("nonce length"))?;
     let tag = aead::Tag::<A>::try_from(tag).map_err(|_| RecordError::Malformed("tag length"))?;
-    let buf = if COPY_IN {
-        out.push_copy(ct).into()
-    } else {
-        aead::inout::InOutBuf::new(ct, out.grow(ct.len()))
-            .map_err(|_| RecordError::Malformed("output length"))?
-    };
+    let buf = aead::inout::InOutBuf::new(ct, out.grow(ct.len()))
+        .map_err(|_| RecordError::Malformed("output length"))?;
     a.decrypt_inout_detached(&nonce, aad, buf, &tag)
         .map_err(|_| RecordError::Integrity)
 }
@@ -530,7 +511,7 @@ fn pseudo_header(seq: u64, content_type: u8, version: u16, len: usize) -> [u8; 1
 
 /// AEAD record: TLS 1.2 (explicit or XOR nonce, 13-byte AAD) or TLS 1.3 (header AAD, inner type).
 #[allow(clippy::too_many_arguments)]
-fn open_aead<const COPY_IN: bool>(
+fn open_aead(
     cipher: &AeadCipher,
     mode: &NonceMode,
     tag_len: usize,
@@ -577,27 +558,13 @@ fn open_aead<const COPY_IN: bool>(
     };
     let start = out.len();
     match cipher {
-        AeadCipher::Aes128Gcm(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
-        AeadCipher::Aes256Gcm(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
-        AeadCipher::Chacha(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
-        AeadCipher::Aes128Ccm(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
-        AeadCipher::Aes256Ccm(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
-        AeadCipher::Aes128Ccm8(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
-        AeadCipher::Aes256Ccm8(a) => {
-            aead_open_with::<_, COPY_IN>(a.as_ref(), &nonce, aad, ct, tag, out)
-        }
+        AeadCipher::Aes128Gcm(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Aes256Gcm(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Chacha(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Aes128Ccm(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Aes256Ccm(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Aes128Ccm8(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Aes256Ccm8(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
     }?;
     if !tls13 {
         return Ok(content_type);
