@@ -10,6 +10,10 @@
 //! cargo bench --bench pipeline
 //! ```
 
+/// The allocator the `fedscope` binary uses (src/main.rs), so the figures are its.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[allow(dead_code)]
 #[path = "../examples/gen_bulk_plain.rs"]
 mod gen_bulk_plain;

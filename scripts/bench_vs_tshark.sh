@@ -7,8 +7,9 @@
 # Generates bench-data/bulk-tls12-gcm.pcap (+ .keylog, .expected) with
 # `cargo run --release --example gen_bulk_tls` when missing (or with
 # --regenerate), builds fedscope in release mode, then runs both under
-# /usr/bin/time -v and prints wall time, MB/s, the ratio, peak RSS and the SIP
-# message counts of each beside the generator's truth.
+# /usr/bin/time -v (RUNS times each, default 3, median reported) and prints
+# wall time, MB/s, the ratio, peak RSS and the SIP message counts of each
+# beside the generator's truth.
 # FEDSCOPE_BIN=path uses that fedscope binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,24 +47,40 @@ rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }'
 
 echo "capture: $PCAP ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')), expected $(head -1 "$EXPECTED")"
 
-/usr/bin/time -v "$BIN" analyze "$PCAP" --keylog "$KEYLOG" --format json --quiet \
-    >"$DATA/fedscope.json" 2>"$DATA/fedscope.time" || true
+# Each tool runs RUNS times (default 3); the median wall time is reported,
+# with the peak RSS and message count of that run.
+RUNS=${RUNS:-3}
+# Runs "$@" under time -v RUNS times; prints "wall rss file" of the median run.
+median_run() {
+    local tag=$1 out=$2
+    shift 2
+    for i in $(seq "$RUNS"); do
+        # Wall time from the clock (time -v rounds to 10 ms), RSS from time -v.
+        local t0 t1
+        t0=$(date +%s%N)
+        /usr/bin/time -v "$@" >"$out.$i" 2>"$DATA/$tag.time.$i" || true
+        t1=$(date +%s%N)
+        echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') $(rss_mb "$DATA/$tag.time.$i") $i"
+    done | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)'
+}
+
+read -r fw fr fi < <(median_run fedscope "$DATA/fedscope.json" \
+    "$BIN" analyze "$PCAP" --keylog "$KEYLOG" --format json --quiet)
 fed_msgs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sip"]["messages"])' \
-    "$DATA/fedscope.json" 2>/dev/null || echo "?")
+    "$DATA/fedscope.json.$fi" 2>/dev/null || echo "?")
 
-/usr/bin/time -v tshark -n -r "$PCAP" -o "tls.keylog_file:$KEYLOG" \
+read -r tw tr ti < <(median_run tshark "$DATA/tshark.txt" \
+    tshark -n -r "$PCAP" -o "tls.keylog_file:$KEYLOG" \
     -o tcp.desegment_tcp_streams:TRUE -o tls.desegment_ssl_records:TRUE -d tcp.port==5061,tls \
-    -Y sip -T fields -E occurrence=a -E aggregator=, -e sip.Method -e sip.Status-Code \
-    >"$DATA/tshark.txt" 2>"$DATA/tshark.time" || true
-ts_msgs=$(tr '\t,' '\n\n' <"$DATA/tshark.txt" | grep -c . || true)
+    -Y sip -T fields -E occurrence=a -E aggregator=, -e sip.Method -e sip.Status-Code)
+ts_msgs=$(tr '\t,' '\n\n' <"$DATA/tshark.txt.$ti" | grep -c . || true)
 
-fw=$(wall_s "$DATA/fedscope.time")
-tw=$(wall_s "$DATA/tshark.time")
-awk -v b="$bytes" -v fw="$fw" -v tw="$tw" -v fr="$(rss_mb "$DATA/fedscope.time")" \
-    -v tr="$(rss_mb "$DATA/tshark.time")" -v fm="$fed_msgs" -v tm="$ts_msgs" \
+echo "runs per tool: $RUNS (median wall shown)"
+awk -v b="$bytes" -v fw="$fw" -v tw="$tw" -v fr="$fr" \
+    -v tr="$tr" -v fm="$fed_msgs" -v tm="$ts_msgs" \
     -v expv="$(head -1 "$EXPECTED" | awk '{print $2}')" 'BEGIN {
     printf "%-9s %10s %10s %12s %14s\n", "tool", "wall s", "MB/s", "peak RSS MB", "SIP messages"
-    printf "%-9s %10.2f %10.1f %12s %14s\n", "fedscope", fw, (fw > 0 ? b / 1e6 / fw : 0), fr, fm
-    printf "%-9s %10.2f %10.1f %12s %14s\n", "tshark", tw, (tw > 0 ? b / 1e6 / tw : 0), tr, tm
+    printf "%-9s %10.3f %10.1f %12s %14s\n", "fedscope", fw, (fw > 0 ? b / 1e6 / fw : 0), fr, fm
+    printf "%-9s %10.3f %10.1f %12s %14s\n", "tshark", tw, (tw > 0 ? b / 1e6 / tw : 0), tr, tm
     printf "expected SIP messages: %s; speed ratio fedscope/tshark: %.1fx\n", expv, (fw > 0 ? tw / fw : 0)
 }'
