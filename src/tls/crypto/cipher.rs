@@ -196,6 +196,14 @@ impl PlainBuf {
         &mut self.buf[start..end]
     }
 
+    /// Runs `f` on a buffer holding `out`'s bytes (its storage reused), then hands them back to `out`.
+    fn through_vec<R>(out: &mut Vec<u8>, f: impl FnOnce(&mut PlainBuf) -> R) -> R {
+        let mut buf = PlainBuf::from_vec(std::mem::take(out));
+        let r = f(&mut buf);
+        *out = buf.into_vec();
+        r
+    }
+
     /// A buffer holding `v` as plaintext (its storage reused).
     fn from_vec(v: Vec<u8>) -> Self {
         PlainBuf {
@@ -342,10 +350,9 @@ impl RecordDecryptor {
         fragment: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<u8, RecordError> {
-        let mut buf = PlainBuf::from_vec(std::mem::take(out));
-        let r = self.decrypt_into(seq, content_type, record_version, fragment, &mut buf);
-        *out = buf.into_vec();
-        r
+        PlainBuf::through_vec(out, |buf| {
+            self.decrypt_into(seq, content_type, record_version, fragment, buf)
+        })
     }
 
     /// Like [`RecordDecryptor::decrypt`], appending to a reusable [`PlainBuf`]
@@ -410,23 +417,8 @@ impl RecordDecryptor {
         r
     }
 
-    /// Like `decrypt` but changes no state on failure; Err(Unsupported) unless `resync_ok()`.
-    pub fn try_decrypt(
-        &mut self,
-        seq: u64,
-        content_type: u8,
-        record_version: u16,
-        fragment: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<u8, RecordError> {
-        if !self.resync_ok() {
-            return Err(RecordError::Unsupported);
-        }
-        // AEAD and explicit-IV CBC keep no per-record state.
-        self.decrypt(seq, content_type, record_version, fragment, out)
-    }
-
-    /// Like [`RecordDecryptor::try_decrypt`], appending to a reusable [`PlainBuf`].
+    /// Like [`RecordDecryptor::decrypt_into`] but changes no state on failure;
+    /// Err(Unsupported) unless `resync_ok()`.
     pub fn try_decrypt_into(
         &mut self,
         seq: u64,
@@ -438,6 +430,7 @@ impl RecordDecryptor {
         if !self.resync_ok() {
             return Err(RecordError::Unsupported);
         }
+        // AEAD and explicit-IV CBC keep no per-record state.
         self.decrypt_into(seq, content_type, record_version, fragment, out)
     }
 
@@ -783,6 +776,22 @@ mod tests {
     use cbc::cipher::{BlockCipherEncrypt, BlockModeEncrypt};
     use chacha20poly1305::ChaCha20Poly1305;
 
+    impl RecordDecryptor {
+        /// [`RecordDecryptor::try_decrypt_into`] appending to a `Vec` (the tests' form).
+        fn try_decrypt(
+            &mut self,
+            seq: u64,
+            content_type: u8,
+            record_version: u16,
+            fragment: &[u8],
+            out: &mut Vec<u8>,
+        ) -> Result<u8, RecordError> {
+            PlainBuf::through_vec(out, |buf| {
+                self.try_decrypt_into(seq, content_type, record_version, fragment, buf)
+            })
+        }
+    }
+
     const APP: u8 = 0x17;
     const HS: u8 = 0x16;
 
@@ -1057,14 +1066,18 @@ mod tests {
                 Err(RecordError::Integrity)
             );
             assert_eq!(out, b"keep");
-            // try_decrypt works the same for AEAD and leaves nothing behind on failure.
-            out.clear();
+            // try_decrypt_into works the same for AEAD and leaves nothing behind on failure.
+            let mut buf = PlainBuf::new();
             assert_eq!(
-                d.try_decrypt(seq + 5, APP, 0x0303, &rec, &mut out),
+                d.try_decrypt_into(seq + 5, APP, 0x0303, &rec, &mut buf),
                 Err(RecordError::Integrity)
             );
-            assert_eq!(d.try_decrypt(seq, APP, 0x0303, &rec, &mut out), Ok(APP));
-            assert_eq!(out, pt);
+            assert!(buf.is_empty());
+            assert_eq!(
+                d.try_decrypt_into(seq, APP, 0x0303, &rec, &mut buf),
+                Ok(APP)
+            );
+            assert_eq!(buf.as_slice(), &pt[..]);
         }
         let short = vec![0u8; 8 + s.tag_len() - 1];
         assert!(matches!(
