@@ -8,9 +8,6 @@ pub(crate) const MAX_RECORD: usize = 16 << 20;
 /// Initial buffer size: large reads keep the reader at disk/page-cache speed.
 const INITIAL: usize = 4 << 20;
 
-/// Most bytes asked of the reader at a time (unless a record needs more).
-const READ_CHUNK: usize = 256 << 10;
-
 /// Buffered bytes of a capture stream.
 pub(crate) struct StreamBuf {
     reader: Box<dyn Read + Send>,
@@ -61,12 +58,7 @@ impl StreamBuf {
                 }
             }
             let got = loop {
-                // Reads of at most READ_CHUNK land in cache and are parsed
-                // from there; one 4 MiB read was written out to memory and
-                // read back.
-                let want = (n - (self.end - self.start)).max(READ_CHUNK);
-                let stop = self.end.saturating_add(want).min(self.buf.len());
-                match self.reader.read(&mut self.buf[self.end..stop]) {
+                match self.reader.read(&mut self.buf[self.end..]) {
                     Ok(g) => break g,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(e),
