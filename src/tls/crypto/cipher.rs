@@ -488,8 +488,7 @@ fn aead_open_with<A: AeadInOut>(
 
 /// A ring AEAD key for `alg`.
 fn ring_key(alg: &'static ring::aead::Algorithm, key: &[u8]) -> Result<AeadCipher, RecordError> {
-    let k = ring::aead::UnboundKey::new(alg, key)
-        .map_err(|_| RecordError::Malformed("key length does not match the cipher"))?;
+    let k = ring::aead::UnboundKey::new(alg, key).map_err(bad_key)?;
     Ok(AeadCipher::Ring(Box::new(ring::aead::LessSafeKey::new(k))))
 }
 
