@@ -37,18 +37,20 @@ impl Timestamp {
 
     /// [`Timestamp::rfc3339`] without allocating: the text in a small buffer.
     pub fn rfc3339_text(self) -> Rfc3339 {
-        // Every i64 of nanoseconds is within years 1677..=2262: always four digits.
-        let secs = self.secs();
-        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-        let sod = secs.rem_euclid(86_400) as u32;
-        let micros = self.subsec_nanos() / 1_000;
+        // Every i64 of nanoseconds is within years 1677..=2262, inside the
+        // `time` crate's range (so the epoch fallback is never taken) and
+        // always four digits.
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let (y, mo, d) = t.to_calendar_date();
+        let (h, mi, sec, micros) = t.to_hms_micro();
         let mut b = *b"0000-00-00T00:00:00.000000Z";
         digits(&mut b[0..4], y.rem_euclid(10_000) as u32);
-        digits(&mut b[5..7], mo);
-        digits(&mut b[8..10], d);
-        digits(&mut b[11..13], sod / 3_600);
-        digits(&mut b[14..16], sod / 60 % 60);
-        digits(&mut b[17..19], sod % 60);
+        digits(&mut b[5..7], u32::from(u8::from(mo)));
+        digits(&mut b[8..10], u32::from(d));
+        digits(&mut b[11..13], u32::from(h));
+        digits(&mut b[14..16], u32::from(mi));
+        digits(&mut b[17..19], u32::from(sec));
         digits(&mut b[20..26], micros);
         Rfc3339(b)
     }
@@ -80,21 +82,6 @@ fn digits(out: &mut [u8], mut v: u32) {
         *b = b'0' + (v % 10) as u8;
         v /= 10;
     }
-}
-
-/// Year, month and day of a count of days since 1970-01-01 (proleptic
-/// Gregorian; Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March first
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 impl Serialize for Timestamp {
