@@ -561,14 +561,13 @@ impl<'a, const K: usize> RunsReader<'a, K> {
             return Ok(!self.heap.is_empty());
         }
         if let Some(mut top) = self.heap.peek_mut() {
-            let i = top.0.1;
-            let more = match self.sources.get_mut(i) {
-                Some(s) => s.advance::<K>()?,
-                None => false,
+            let next = match self.sources.get_mut(top.0.1) {
+                Some(s) => s.advance::<K>()?.then(|| key_of::<K>(s.record::<K>())),
+                None => None,
             };
-            match self.sources.get(i) {
-                Some(s) if more => top.0.0 = key_of::<K>(s.record::<K>()),
-                _ => {
+            match next {
+                Some(key) => top.0.0 = key,
+                None => {
                     PeekMut::pop(top);
                 }
             }

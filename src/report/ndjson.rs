@@ -33,6 +33,15 @@ fn feed<T>(order: &mut Runs<KEY_BYTES>, kind: u8, spool: &Spool<T>) -> io::Resul
     })
 }
 
+/// Feeds every spool of the report into `order`, each under its event type.
+fn feed_all(order: &mut Runs<KEY_BYTES>, report: &Report) -> io::Result<()> {
+    feed(order, 0, &report.flows)?;
+    feed(order, 1, &report.sip_events)?;
+    feed(order, 2, &report.im_sessions)?;
+    feed(order, 3, &report.presence)?;
+    feed(order, 4, &report.violations)
+}
+
 /// Writes the events of `order` in time order, one a line, each with its
 /// type as first member.
 fn write_events(order: &Runs<KEY_BYTES>, out: &mut impl Write) -> io::Result<()> {
@@ -139,11 +148,7 @@ pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
         ];
         write_merged(&mut order, &report.flows, streams, &mut out)?;
     } else {
-        feed(&mut order, 0, &report.flows)?;
-        feed(&mut order, 1, &report.sip_events)?;
-        feed(&mut order, 2, &report.im_sessions)?;
-        feed(&mut order, 3, &report.presence)?;
-        feed(&mut order, 4, &report.violations)?;
+        feed_all(&mut order, report)?;
         write_events(&order, &mut out)?;
     }
     let summary = json!({
@@ -319,11 +324,7 @@ mod tests {
         let r = analyze_files(&[dir.join("federation-impaired.pcapng")], &cfg, 1);
         assert!(!r.sip_events.is_empty() && !r.violations.is_empty());
         let mut order: Runs<KEY_BYTES> = Runs::default();
-        feed(&mut order, 0, &r.flows).expect("feed");
-        feed(&mut order, 1, &r.sip_events).expect("feed");
-        feed(&mut order, 2, &r.im_sessions).expect("feed");
-        feed(&mut order, 3, &r.presence).expect("feed");
-        feed(&mut order, 4, &r.violations).expect("feed");
+        feed_all(&mut order, &r).expect("feed");
         let mut sorted = Vec::new();
         write_events(&order, &mut sorted).expect("write");
         let mut all = Vec::new();
