@@ -7,7 +7,7 @@
 //! the capture), its record is in and the analyzer has handed over what it
 //! finished because of the close, unless a finding still to come names it.
 
-use std::collections::HashMap;
+use crate::hash::FastHashMap;
 
 use super::result::{FlowRecord, ProviderTally, SipEventRecord};
 use super::spool::{Spool, SpoolKey};
@@ -23,7 +23,7 @@ fn t(ts: Option<Timestamp>) -> i64 {
 #[derive(Debug)]
 pub(crate) struct Collector {
     /// Flow ordinals by the engine's internal id (the first frame).
-    ordinals: HashMap<u64, u64>,
+    ordinals: FastHashMap<u64, u64>,
     opened: u64,
     /// Flows closed before the end of the capture, whose record has not come yet.
     closed: Vec<(u64, std::sync::Arc<str>)>,
@@ -47,7 +47,7 @@ pub(crate) struct Collector {
 impl Default for Collector {
     fn default() -> Self {
         Collector {
-            ordinals: HashMap::new(),
+            ordinals: FastHashMap::default(),
             opened: 0,
             closed: Vec::new(),
             done: Vec::new(),
