@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::time::Instant;
 
 use crate::analysis::{AnalysisOutput, Analyzer};
@@ -84,11 +84,20 @@ enum FromWorker {
 struct Sharder {
     senders: Vec<SyncSender<ToWorker>>,
     batches: Vec<Batch>,
+    /// Batches the workers have emptied, to be filled again: a fresh 200 KB
+    /// batch per flush cost the reader an allocation, page faults and a
+    /// cross-thread free.
+    emptied: Receiver<Batch>,
     frames: u64,
     last: SegmentMeta,
 }
 
 impl Sharder {
+    /// An emptied batch back from a worker, or a new one.
+    fn fresh(&self) -> Batch {
+        self.emptied.try_recv().unwrap_or_else(|_| Batch::new())
+    }
+
     fn send(&mut self, w: usize, msg: ToWorker) {
         // A worker that died has already lost its results; the merger reports it.
         let _ = self.senders[w].send(msg);
@@ -96,7 +105,8 @@ impl Sharder {
 
     fn flush(&mut self, w: usize) {
         if !self.batches[w].pkts.is_empty() {
-            let b = std::mem::replace(&mut self.batches[w], Batch::new());
+            let fresh = self.fresh();
+            let b = std::mem::replace(&mut self.batches[w], fresh);
             self.send(w, ToWorker::Batch(b));
         }
     }
@@ -160,6 +170,7 @@ fn worker(
     shards: usize,
     rx: Receiver<ToWorker>,
     out: SyncSender<(usize, FromWorker)>,
+    emptied: Sender<Batch>,
     me: usize,
 ) {
     let mut shard = Shard::new(name, cfg, shards);
@@ -172,7 +183,7 @@ fn worker(
     };
     for msg in rx {
         match msg {
-            ToWorker::Batch(b) => {
+            ToWorker::Batch(mut b) => {
                 for p in &b.pkts {
                     let payload = b.buf.get(p.start..p.start + p.len).unwrap_or(&[]);
                     let seg = match p.tcp {
@@ -182,6 +193,10 @@ fn worker(
                     shard.packet(seg, p.meta);
                     last = p.meta;
                 }
+                b.buf.clear();
+                b.pkts.clear();
+                // The reader may have finished: then the batch is simply freed.
+                let _ = emptied.send(b);
             }
             ToWorker::Secrets(text, source) => shard.secrets(&text, source, &cfg.keys),
             ToWorker::Housekeeping(meta) => shard.housekeeping(meta),
@@ -269,19 +284,24 @@ pub(crate) fn analyze_sharded(
     let (summary, parts, stats, lost) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
+        // Unbounded, but at most the batches in flight are ever in it.
+        let (emptied_tx, emptied) = channel::<Batch>();
         for me in 0..shards {
             let (tx, rx) = sync_channel::<ToWorker>(CHANNEL_DEPTH);
             senders.push(tx);
             let out = out_tx.clone();
             let name = name.clone();
-            handles.push(scope.spawn(move || worker(name, cfg, shards, rx, out, me)));
+            let emptied = emptied_tx.clone();
+            handles.push(scope.spawn(move || worker(name, cfg, shards, rx, out, emptied, me)));
         }
+        drop(emptied_tx);
         drop(out_tx);
         let merged =
             scope.spawn(|| merger(&mut analyzer, &mut collector, out_rx, shards, cfg.stats));
         let mut sharder = Sharder {
             batches: (0..shards).map(|_| Batch::new()).collect(),
             senders,
+            emptied,
             frames: 0,
             last: SegmentMeta {
                 frame: 0,
