@@ -18,7 +18,8 @@ mod tests;
 
 pub use sink::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
 
-use crate::hash::FastHashMap;
+use crate::hash::{FastHashMap, addr_word};
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -75,7 +76,16 @@ const TIME_WAIT: Duration = Duration::from_secs(120);
 const MAX_ACK_GAP: u64 = 1 << 30;
 
 /// The addresses of both ends, smaller first: one key for both directions.
-type FlowKey = (SocketAddr, SocketAddr);
+/// Hashed as two numbers (`addr_word`), not field by field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct FlowKey(SocketAddr, SocketAddr);
+
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u128(addr_word(&self.0));
+        h.write_u128(addr_word(&self.1));
+    }
+}
 
 /// A recently closed connection.
 struct Tombstone {
@@ -220,7 +230,7 @@ impl Ctx<'_> {
 
 /// The key for a pair of ends.
 fn key(a: SocketAddr, b: SocketAddr) -> FlowKey {
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b { FlowKey(a, b) } else { FlowKey(b, a) }
 }
 
 impl TcpReassembler {
