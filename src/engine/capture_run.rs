@@ -71,11 +71,11 @@ struct Inline<'a, 'p> {
 
 impl Inline<'_, '_> {
     fn drain(&mut self) {
-        let mut events = self.shard.take_events();
+        let events = self.shard.events_mut();
         if !events.is_empty() {
             let t0 = self.analysis_ns.map(|_| Instant::now());
             events.sort_by_key(|t| t.key);
-            feed(&mut self.analyzer, &mut self.collector, events);
+            feed(&mut self.analyzer, &mut self.collector, events.drain(..));
             if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
                 *ns += t0.elapsed().as_nanos() as u64;
             }

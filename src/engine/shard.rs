@@ -119,6 +119,12 @@ impl<'a> Shard<'a> {
         std::mem::take(&mut self.app.emitter().out)
     }
 
+    /// Events emitted and not yet taken, to be drained in place (the buffer
+    /// is kept: taking it after every packet allocated it again per message).
+    pub fn events_mut(&mut self) -> &mut Vec<Tagged> {
+        &mut self.app.emitter().out
+    }
+
     /// End of capture: every flow ends; returns the shard's results.
     pub fn finish(mut self, last: SegmentMeta) -> (ShardParts, Vec<Tagged>) {
         self.app.emitter().housekeeping(u64::MAX);
