@@ -4,9 +4,9 @@
 //! `events`). Channels are bounded, so memory stays flat.
 //!
 //! Watermarks: every so often the reader sends `Tick(F)` to all workers after
-//! dispatching every frame up to F; a worker forwards it once it has sent all
-//! events of those frames. Events up to the smallest forwarded tick are then
-//! complete and are released, sorted by their tag.
+//! dispatching every frame up to F; a worker forwards it with the events of
+//! those frames, in one message. Events up to the smallest forwarded tick are
+//! then complete and are released, sorted by their tag.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -75,8 +75,9 @@ enum ToWorker {
 }
 
 enum FromWorker {
-    Events(Vec<Tagged>),
-    Watermark(u64),
+    /// Events, complete up to the frame given (one message per tick, so the
+    /// merger wakes once per tick and worker).
+    Events(Vec<Tagged>, u64),
     Done(Box<ShardParts>, Vec<Tagged>),
 }
 
@@ -201,11 +202,7 @@ fn worker(
             ToWorker::Secrets(text, source) => shard.secrets(&text, source, &cfg.keys),
             ToWorker::Housekeeping(meta) => shard.housekeeping(meta),
             ToWorker::Tick(f) => {
-                let ev = shard.take_events();
-                if !ev.is_empty() {
-                    send(FromWorker::Events(ev));
-                }
-                send(FromWorker::Watermark(f));
+                send(FromWorker::Events(shard.take_events(), f));
             }
             ToWorker::End(meta) => {
                 last = meta;
@@ -215,7 +212,7 @@ fn worker(
     }
     let pending = shard.take_events();
     if !pending.is_empty() {
-        send(FromWorker::Events(pending));
+        send(FromWorker::Events(pending, 0));
     }
     let (parts, events) = shard.finish(last);
     send(FromWorker::Done(Box::new(parts), events));
@@ -237,8 +234,10 @@ fn merger(
     let mut ready: Vec<Tagged> = Vec::new();
     for (w, msg) in rx {
         match msg {
-            FromWorker::Events(ev) => pending[w].extend(ev),
-            FromWorker::Watermark(f) => marks[w] = f,
+            FromWorker::Events(ev, f) => {
+                pending[w].extend(ev);
+                marks[w] = marks[w].max(f);
+            }
             FromWorker::Done(p, ev) => {
                 pending[w].extend(ev);
                 marks[w] = u64::MAX;
