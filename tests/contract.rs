@@ -260,3 +260,36 @@ fn providers_and_rules_commands_print_the_tables_in_force() {
         assert!(out.contains(id), "rules catalog lacks {id}");
     }
 }
+
+#[test]
+fn stats_show_every_stage_and_the_run_around_them() {
+    let (code, out, err) = fedscope(&[
+        "analyze",
+        SAMPLE,
+        "--format",
+        "json",
+        "--quiet",
+        "--stats",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with('{'), "the report still goes to stdout");
+    // 36 SIP messages in the sample (tests/samples_plain.rs).
+    assert!(err.contains("federation-plain.pcap:"), "{err}");
+    assert!(err.contains(" 36 SIP messages"), "{err}");
+    for stage in ["read", "decode", "reassembly", "tls", "sip", "analysis"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("stats:   {stage} "))),
+            "no {stage} line in {err}"
+        );
+    }
+    let run = err
+        .lines()
+        .find(|l| l.starts_with("stats: run "))
+        .unwrap_or_else(|| panic!("no run line in {err}"));
+    for phase in ["keys and options", "captures", "report"] {
+        assert!(run.contains(phase), "{run}");
+    }
+}

@@ -5,6 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 
 use super::args::{AnalyzeArgs, Cli, Command, CommonArgs, Format};
 use super::progress::Progress;
@@ -139,7 +140,9 @@ pub(crate) fn exit_status(r: &Report, c: &CommonArgs) -> i32 {
 }
 
 fn analyze(a: AnalyzeArgs) -> Result<i32, CliError> {
+    let started = Instant::now();
     let cfg = engine_config(&a.common)?;
+    let configured = started.elapsed();
     let (files, missing) = engine::expand_paths(&a.paths);
     let total: u64 = files
         .iter()
@@ -161,11 +164,31 @@ fn analyze(a: AnalyzeArgs) -> Result<i32, CliError> {
         }
         r
     };
+    let analyzed = started.elapsed();
     if a.common.stats {
         print_stats(&report);
     }
     render(&report, &a.common, &mut out)?;
+    out.flush()?;
+    if a.common.stats {
+        print_run_phases(configured, analyzed, started.elapsed());
+    }
     Ok(exit_status(&report, &a.common))
+}
+
+/// The whole run's phases around the captures' stages: reading the key logs
+/// and options, analyzing every capture (the stages above, plus merging the
+/// captures' results), and writing the report.
+fn print_run_phases(configured: Duration, analyzed: Duration, total: Duration) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "stats: run {:.1} ms: keys and options {:.1} ms, captures {:.1} ms, report {:.1} ms",
+        ms(total),
+        ms(configured),
+        ms(analyzed.saturating_sub(configured)),
+        ms(total.saturating_sub(analyzed)),
+    );
 }
 
 fn print_stats(r: &Report) {
