@@ -12,14 +12,25 @@ use crate::analysis::view::{MsgView, Side, party, party_ref};
 use crate::hash::FixedHashMap;
 use crate::sip::Method;
 
-/// First endpoint seen per (capture, enterprise user, provider): (endpoint id, frame).
+/// First endpoint seen per (capture, enterprise user, provider).
 #[derive(Default)]
 pub(crate) struct Endpoints {
     /// Keyed by capture, user and provider, each written with its length
     /// first (`5:a.pcap|17:alice@contoso.com|MSN`) so no two triples share a key.
-    first: FixedHashMap<String, (String, u64)>,
+    first: FixedHashMap<String, Endpoint>,
     /// Where keys are written before they are looked up.
     scratch: String,
+}
+
+/// The first endpoint of one (capture, user, provider).
+struct Endpoint {
+    /// Its endpoint id.
+    epid: String,
+    /// The frame it was first seen in.
+    frame: u64,
+    /// The triple's PIC-MPOP finding exists: later messages cannot add to
+    /// it, so they are not looked at (their endpoint ids are not even read).
+    reported: bool,
 }
 
 /// The enterprise endpoint id of an outbound request: From `epid`, else the
@@ -40,7 +51,6 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
     if v.side != Side::Out || !v.is_request() {
         return;
     }
-    let Some(epid) = endpoint_id(v) else { return };
     let user = party_ref(v.local());
     let capture = &v.ev.flow.capture;
     let k = &mut eps.scratch;
@@ -54,18 +64,25 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
     k.push_str(&user);
     k.push('|');
     k.push_str(&p.name);
-    let (first, frame) = match eps.first.get(eps.scratch.as_str()) {
-        Some(e) => e,
-        None => {
-            let e = (epid.to_string(), v.ev.first.frame);
-            eps.first.insert(eps.scratch.clone(), e);
-            return;
-        }
-    };
-    if *first == epid {
+    let known = eps.first.get_mut(eps.scratch.as_str());
+    if known.as_ref().is_some_and(|e| e.reported) {
         return;
     }
-    let frame = *frame;
+    let Some(epid) = endpoint_id(v) else { return };
+    let Some(e) = known else {
+        let e = Endpoint {
+            epid: epid.into_owned(),
+            frame: v.ev.first.frame,
+            reported: false,
+        };
+        eps.first.insert(eps.scratch.clone(), e);
+        return;
+    };
+    if e.epid == epid {
+        return;
+    }
+    e.reported = true;
+    let (first, frame) = (&e.epid, e.frame);
     f.report_with(
         "PIC-MPOP",
         format_args!("{}|{user}|{}", capture, p.name),
