@@ -109,6 +109,12 @@ impl<'p> DomainIndex<'p> {
 }
 
 impl FlowState {
+    /// Notes that the flow has its PIC-PLAINTEXT / PIC-PORT findings.
+    pub fn remember_flow_rules(&mut self, plaintext: bool, port: bool) {
+        self.plaintext_done = plaintext;
+        self.port_done = port;
+    }
+
     /// Attribution by address range, as soon as the flow is seen.
     pub fn by_range(table: &ProviderTable, flow: &FlowContext) -> FlowState {
         let mut st = FlowState::default();

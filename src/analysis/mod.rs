@@ -185,8 +185,9 @@ impl<'p> Analyzer<'p> {
         };
         if !st.port_done
             && rules::transport::port_of_flow(&p.name, flow, ev.clone(), &mut self.findings)
+            && let Some(live) = self.flows.get_mut(&key)
         {
-            self.remember_flow_rules(&key, st.plaintext_done, true);
+            live.remember_flow_rules(st.plaintext_done, true);
         }
         rules::tls::weak_tls(&p.name, status, ev.clone(), &mut self.findings);
         let at = st.first_ts.unwrap_or(meta.ts);
@@ -249,7 +250,10 @@ impl<'p> Analyzer<'p> {
                 .cloned()
                 .unwrap_or(crate::sip::Method::Other(String::new())),
             side,
-            initial: !msg.to().is_some_and(|t| t.has_tag()),
+            initial: matches!(
+                msg.method(),
+                Some(crate::sip::Method::Invite | crate::sip::Method::Subscribe)
+            ) && !msg.to().is_some_and(|t| t.has_tag()),
             frame: ev.first.frame,
             ts: ev.last.ts,
             unsupported,
@@ -266,18 +270,20 @@ impl<'p> Analyzer<'p> {
         if !port_done {
             port_done = rules::transport::port(&v, f);
         }
-        if (plaintext_done, port_done) != flow_rules_before {
-            self.remember_flow_rules(&key, plaintext_done, port_done);
+        if (plaintext_done, port_done) != flow_rules_before
+            && let Some(st) = self.flows.get_mut(&key)
+        {
+            st.remember_flow_rules(plaintext_done, port_done);
         }
         let f = &mut self.findings;
         rules::source::unknown_source(&v, &self.domains, f);
         rules::source::domain(&v, &self.domains, f);
         if let TxVerdict::Response(req) = verdict {
             if let Some(req) = req {
-                rules::media::false_accept(&v, &req, f);
-                rules::presence::invalid_contact(&v, &req, f);
-                self.im.response(&v, &req);
-                self.subs.response(&v, &req);
+                rules::media::false_accept(&v, req, f);
+                rules::presence::invalid_contact(&v, req, f);
+                self.im.response(&v, req);
+                self.subs.response(&v, req);
             }
             return;
         }
@@ -298,14 +304,6 @@ impl<'p> Analyzer<'p> {
         }
         if let Some(report) = self.subs.request(&v) {
             rules::presence::presence_map(&v, &report, &mut self.findings);
-        }
-    }
-
-    /// Notes that `key`'s flow has its PIC-PLAINTEXT / PIC-PORT findings.
-    fn remember_flow_rules(&mut self, key: &(usize, u64), plaintext: bool, port: bool) {
-        if let Some(st) = self.flows.get_mut(key) {
-            st.plaintext_done = plaintext;
-            st.port_done = port;
         }
     }
 
