@@ -36,9 +36,9 @@ pub(crate) fn media_types(msg: &SipMessage) -> Vec<String> {
     out
 }
 
-/// True when an IM session is offered (`m=message`).
-pub(crate) fn offers_im(msg: &SipMessage) -> bool {
-    media_types(msg).iter().any(|m| m == "message")
+/// True when an IM session is offered (`m=message`), given the body's [`media_types`].
+pub(crate) fn offers_im(media: &[String]) -> bool {
+    media.iter().any(|m| m == "message")
 }
 
 /// True when `ct` is a type `parse_file_transfer` reads (the same test, without allocating).
@@ -48,11 +48,12 @@ fn may_be_file_transfer(ct: &str) -> bool {
         || c.eq_ignore_ascii_case("text/x-msmsgsinvite")
 }
 
-/// What besides IM the message offers, e.g. `m=audio`, `file transfer`; empty when nothing.
-pub(crate) fn unsupported_offer(msg: &SipMessage) -> Vec<String> {
-    let mut out: Vec<String> = media_types(msg)
-        .into_iter()
-        .filter(|m| m != "message")
+/// What besides IM the message offers, e.g. `m=audio`, `file transfer`;
+/// empty when nothing. `media` is the body's [`media_types`].
+pub(crate) fn unsupported_offer(msg: &SipMessage, media: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = media
+        .iter()
+        .filter(|m| *m != "message")
         .map(|m| format!("m={m}"))
         .collect();
     for_each_part(msg, |ct, body| {
@@ -88,12 +89,12 @@ pub(crate) fn has_aol_url(body: &[u8]) -> bool {
         && contains_ci(body, b"_ (http")
 }
 
-/// True when `hay` contains `needle` (which starts with a non-letter), ASCII case-insensitively.
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+/// True when `hay` contains `needle` (lower-case), ASCII case-insensitively.
+pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     let Some(&first) = needle.first() else {
         return true;
     };
-    memchr::memchr_iter(first, hay).any(|i| {
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), hay).any(|i| {
         hay.get(i..i + needle.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     })

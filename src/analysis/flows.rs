@@ -66,6 +66,8 @@ pub(crate) fn by_domain<'t>(
 pub(crate) struct DomainIndex<'p> {
     table: &'p ProviderTable,
     map: FixedHashMap<&'p str, (usize, usize)>,
+    /// By provider index: it lists msn.com, so takes EASI addresses.
+    easi: Vec<bool>,
 }
 
 impl<'p> DomainIndex<'p> {
@@ -77,7 +79,17 @@ impl<'p> DomainIndex<'p> {
                 map.entry(e.name.as_str()).or_insert((pi, di));
             }
         }
-        DomainIndex { table, map }
+        let easi = table
+            .providers
+            .iter()
+            .map(|p| provider_domain(p, "msn.com").is_some())
+            .collect();
+        DomainIndex { table, map, easi }
+    }
+
+    /// True when provider `idx` takes EASI addresses (it lists msn.com).
+    pub fn takes_easi(&self, idx: usize) -> bool {
+        self.easi.get(idx).copied().unwrap_or(false)
     }
 
     /// The table.

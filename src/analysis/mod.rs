@@ -224,18 +224,12 @@ impl<'p> Analyzer<'p> {
         {
             self.provider_seen(i, ev.flow.id.0);
         }
-        let provider = provider_idx.and_then(|i| self.providers.providers.get(i));
         let side = match provider_end {
             Some(e) if e == ev.src => Side::In,
             Some(e) if e == ev.dst => Side::Out,
             _ => Side::Unknown,
         };
-        let v = MsgView {
-            ev,
-            provider,
-            side,
-            call_id: ev.msg.call_id().unwrap_or(""),
-        };
+        let v = MsgView::new(ev, provider_idx, side, &self.domains);
         let mut unsupported = Vec::new();
         if v.is_request() {
             // PIC-MEDIA is judged before the transaction is recorded so the
@@ -253,7 +247,7 @@ impl<'p> Analyzer<'p> {
             initial: matches!(
                 msg.method(),
                 Some(crate::sip::Method::Invite | crate::sip::Method::Subscribe)
-            ) && !msg.to().is_some_and(|t| t.has_tag()),
+            ) && !v.to_tagged(),
             frame: ev.first.frame,
             ts: ev.last.ts,
             unsupported,
@@ -277,7 +271,7 @@ impl<'p> Analyzer<'p> {
         }
         let f = &mut self.findings;
         rules::source::unknown_source(&v, &self.domains, f);
-        rules::source::domain(&v, &self.domains, f);
+        rules::source::domain(&v, f);
         if let TxVerdict::Response(req) = verdict {
             if let Some(req) = req {
                 rules::media::false_accept(&v, req, f);
@@ -287,7 +281,7 @@ impl<'p> Analyzer<'p> {
             }
             return;
         }
-        rules::source::easi(&v, &self.domains, f);
+        rules::source::easi(&v, f);
         rules::media::multiparty(&v, &mut self.convs, f);
         rules::session::mpop(&v, &mut self.endpoints, f);
         rules::session::aol_url(&v, f);

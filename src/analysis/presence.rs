@@ -69,8 +69,8 @@ impl Subscriptions {
                     .or_insert_with(|| SubState {
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(m.from()),
-                            presentity: party(m.to()),
+                            watcher: party(v.from()),
+                            presentity: party(v.to()),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "pending".into(),
                             capture: v.ev.flow.capture.to_string(),
@@ -97,8 +97,8 @@ impl Subscriptions {
                         // joined mid-subscription: the SUBSCRIBE was before the capture
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(m.to()),
-                            presentity: party(m.from()),
+                            watcher: party(v.to()),
+                            presentity: party(v.from()),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "active".into(),
                             capture: v.ev.flow.capture.to_string(),

@@ -36,11 +36,10 @@ struct Endpoint {
 /// The enterprise endpoint id of an outbound request: From `epid`, else the
 /// Contact GRUU instance (`opaque=user:epid:...`).
 fn endpoint_id<'m>(v: &MsgView<'m, '_>) -> Option<Cow<'m, str>> {
-    let m = v.ev.msg;
-    if let Some(e) = m.from().and_then(|a| a.epid()) {
+    if let Some(e) = v.from().and_then(|a| a.epid()) {
         return Some(e);
     }
-    let c = m.contact()?;
+    let c = v.ev.msg.contact()?;
     let opaque = c.uri_param("opaque")?;
     opaque.strip_prefix("user:epid:").map(Cow::Borrowed)
 }
@@ -164,7 +163,7 @@ pub(crate) fn aol_url(v: &MsgView<'_, '_>, f: &mut Findings) {
         v.evidence(),
         format!(
             "message from AOL user {} carries a URL in AOL's rewritten form `_http://..._ (http:// ...)`; KB 897567 AOL: URLs sent by AOL users arrive rewritten",
-            party(v.ev.msg.from())
+            party(v.from())
         ),
     );
 }

@@ -4,29 +4,23 @@
 //! (Windows Live) specifics", EASI IDs).
 
 use crate::analysis::findings::Findings;
-use crate::analysis::flows::{DomainIndex, provider_domain};
+use crate::analysis::flows::DomainIndex;
 use crate::analysis::view::{MsgView, Side};
-use crate::providers::{Provider, is_easi};
+use crate::providers::is_easi;
 
 /// True when the host is an IP literal (no domain to judge).
 fn is_ip_literal(host: &str) -> bool {
     host.is_empty() || host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// True for a provider that takes EASI addresses (one listing msn.com).
-fn takes_easi(p: &Provider) -> bool {
-    provider_domain(p, "msn.com").is_some()
-}
-
 /// PIC-UNKNOWN-SOURCE: the sender claims a provider's user (P-Asserted-Identity,
 /// From for requests, To for responses) but its address is outside that
 /// provider's ranges (or in another provider's). Once per flow and claim.
 pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
-    let Some(id) = v.sender_identity() else {
+    let Some(id) = v.sender() else {
         return;
     };
-    let host = id.host();
-    let Some((claimed, _)) = index.by_domain(&host) else {
+    let Some((claimed, _)) = id.listed else {
         return;
     };
     if claimed.ranges.is_empty() {
@@ -51,7 +45,7 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &m
                 format!(
                     "SIP claiming {} user {} ({}) came {from_where}; KB 897567 Firewall: provider traffic comes from the documented addresses ({})",
                     claimed.name,
-                    id.address(),
+                    id.address,
                     v.ev.msg.method().map(|m| m.as_str().to_string()).or(v.ev.msg.status().map(|c| c.to_string())).unwrap_or_default(),
                     claimed.ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
                 ),
@@ -62,19 +56,21 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &m
 
 /// PIC-DOMAIN: the provider-side party's domain is not on the provider's
 /// list, or is retired at the message's capture time. Once per flow and address.
-pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
+pub(crate) fn domain(v: &MsgView<'_, '_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
     if v.side == Side::Unknown {
         return;
     }
-    let Some(remote) = v.remote() else { return };
-    let host = remote.host();
-    if is_ip_literal(&host) {
+    let Some(remote) = v.remote_party() else {
+        return;
+    };
+    let host = &remote.host;
+    if is_ip_literal(host) {
         return;
     }
     let flow = v.ev.flow;
-    let addr = remote.address();
-    match index.by_domain(&host) {
+    let addr = &remote.address;
+    match remote.listed {
         Some((owner, entry)) => {
             if entry.retired_at(v.time()) {
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&owner.name), || {
@@ -106,7 +102,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findi
             // The enterprise chose this address (the To of its own request, or
             // of the provider's response to it): PIC-EASI judges it for MSN.
             let remote_is_addressed = (v.side == Side::Out) == v.is_request();
-            if remote_is_addressed && takes_easi(p) {
+            if remote_is_addressed && v.takes_easi {
                 return;
             }
             f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
@@ -124,15 +120,16 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findi
 
 /// PIC-EASI: an enterprise request through MSN to a non-provider domain not
 /// written as `user(domain)@msn.com`. Once per address.
-pub(crate) fn easi(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
+pub(crate) fn easi(v: &MsgView<'_, '_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
-    if !takes_easi(p) || v.side != Side::Out || !v.is_request() {
+    if !v.takes_easi || v.side != Side::Out || !v.is_request() {
         return;
     }
-    let Some(remote) = v.remote() else { return };
-    let addr = remote.address();
-    let host = remote.host();
-    if is_ip_literal(&host) || is_easi(&addr) || index.by_domain(&host).is_some() {
+    let Some(remote) = v.remote_party() else {
+        return;
+    };
+    let (addr, host) = (&remote.address, &remote.host);
+    if is_ip_literal(host) || is_easi(addr) || remote.listed.is_some() {
         return;
     }
     f.report_with(
@@ -140,7 +137,7 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Finding
         format_args!("{}|{addr}", v.ev.flow.capture),
         Some(&p.name),
         || {
-            let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(&addr);
+            let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(addr);
             (
                 v.evidence(),
                 format!(
