@@ -27,8 +27,15 @@ pub(crate) struct FlowState {
 }
 
 /// `domain` as `ProviderTable::by_domain` normalises it before comparing,
-/// except for the lower-casing (trimmed, without a trailing dot).
+/// except for the lower-casing (trimmed, without a trailing dot). A domain
+/// that starts and ends with a visible ASCII character other than a trailing
+/// dot is returned as it is without the Unicode-aware trims.
 fn trimmed(domain: &str) -> &str {
+    let b = domain.as_bytes();
+    let visible = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
+    if visible(b.first()) && visible(b.last()) && b.last() != Some(&b'.') {
+        return domain;
+    }
     domain.trim().trim_end_matches('.')
 }
 
@@ -204,5 +211,27 @@ impl FlowState {
             return true;
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trimmed;
+
+    #[test]
+    fn trimmed_matches_the_unicode_trims() {
+        for d in [
+            "hotmail.com",
+            "hotmail.com.",
+            " hotmail.com ",
+            "\thotmail.com.",
+            "\u{a0}hotmail.com\u{2003}",
+            "hotmail.com..",
+            ".",
+            "",
+            "é.com",
+        ] {
+            assert_eq!(trimmed(d), d.trim().trim_end_matches('.'), "{d:?}");
+        }
     }
 }

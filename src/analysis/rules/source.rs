@@ -8,9 +8,16 @@ use crate::analysis::flows::DomainIndex;
 use crate::analysis::view::{MsgView, Side};
 use crate::providers::is_easi;
 
-/// True when the host is an IP literal (no domain to judge).
+/// True when the host is an IP literal (no domain to judge). Only hex
+/// digits, dots and colons make up an address `IpAddr` parses, so a host
+/// with any other character is not parsed at all (most are domain names).
 fn is_ip_literal(host: &str) -> bool {
-    host.is_empty() || host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok()
+    host.is_empty()
+        || host.starts_with('[')
+        || (host
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+            && host.parse::<std::net::IpAddr>().is_ok())
 }
 
 /// PIC-UNKNOWN-SOURCE: the sender claims a provider's user (P-Asserted-Identity,
@@ -147,4 +154,33 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, f: &mut Findings) {
             )
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ip_literal;
+
+    #[test]
+    fn ip_literals_are_told_from_domains() {
+        for ip in [
+            "",
+            "[::1]",
+            "192.0.2.1",
+            "::1",
+            "::ffff:192.0.2.1",
+            "fe80::1",
+        ] {
+            assert!(is_ip_literal(ip), "{ip}");
+        }
+        for host in [
+            "hotmail.com",
+            "cafe.de",
+            "1.2.3",
+            "beef",
+            "192.0.2.1x",
+            "a.b.c.d",
+        ] {
+            assert!(!is_ip_literal(host), "{host}");
+        }
+    }
 }
