@@ -101,14 +101,18 @@ pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The presence state of a NOTIFY/BENOTIFY body, named ("Be Right Back",
-/// "In a meeting", "Out to Lunch" ...), with availability and activity.
-pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)> {
+/// "In a meeting", "Out to Lunch" ...), with the state read from the body.
+pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, &PresenceState)> {
     let st = msg.presence()?;
-    let activity = st.activity.as_deref().unwrap_or("").to_ascii_lowercase();
-    let note = st.note.as_deref().unwrap_or("").to_ascii_lowercase();
-    let named = if matches!(activity.as_str(), "in-a-meeting" | "in-a-conference") {
+    let activity = st.activity.as_deref().unwrap_or("");
+    let note = st.note.as_deref().unwrap_or("");
+    let named = if activity.eq_ignore_ascii_case("in-a-meeting")
+        || activity.eq_ignore_ascii_case("in-a-conference")
+    {
         "In a meeting".to_string()
-    } else if activity.contains("lunch") || note == "out to lunch" {
+    } else if contains_ci(activity.as_bytes(), b"lunch")
+        || note.eq_ignore_ascii_case("out to lunch")
+    {
         "Out to Lunch".to_string()
     } else if let Some(s) = &st.state {
         s.clone()
@@ -121,5 +125,5 @@ pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)
             _ => return None,
         }
     };
-    Some((named, st.clone()))
+    Some((named, st))
 }

@@ -8,7 +8,7 @@
 use super::content;
 use super::model::{ImBody, ImSession};
 use super::transactions::RequestInfo;
-use super::view::{MsgView, Side, party};
+use super::view::{MsgView, Side};
 use crate::hash::FixedHashMap;
 use crate::sip::Method;
 use crate::time::Timestamp;
@@ -222,8 +222,8 @@ fn new_state(v: &MsgView<'_, '_>, page_mode: bool) -> ImState {
         rec: ImSession {
             call_id: v.call_id.to_string(),
             conversation_id: v.ev.msg.header("Ms-Conversation-ID").map(str::to_string),
-            local: party(v.local()),
-            remote: party(v.remote()),
+            local: v.party_local().to_string(),
+            remote: v.party_remote().to_string(),
             provider: v.provider_name().map(str::to_string),
             start: Some(v.time()),
             end: None,

@@ -7,7 +7,7 @@
 use super::content;
 use super::model::{PresenceStateReport, PresenceSubscription};
 use super::transactions::RequestInfo;
-use super::view::{MsgView, Side, party};
+use super::view::{MsgView, Side};
 use crate::hash::FixedHashMap;
 use crate::providers::StateDirection;
 use crate::sip::Method;
@@ -69,8 +69,8 @@ impl Subscriptions {
                     .or_insert_with(|| SubState {
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(v.from()),
-                            presentity: party(v.to()),
+                            watcher: v.party_from().to_string(),
+                            presentity: v.party_to().to_string(),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "pending".into(),
                             capture: v.ev.flow.capture.to_string(),
@@ -86,19 +86,16 @@ impl Subscriptions {
                 None
             }
             Method::Notify | Method::Benotify => {
-                if m.method() == Some(&Method::Notify)
-                    && !is_presence_event(v)
-                    && !self.live.contains_key(v.call_id)
-                {
-                    return None;
-                }
                 if !self.live.contains_key(v.call_id) {
+                    if m.method() == Some(&Method::Notify) && !is_presence_event(v) {
+                        return None;
+                    }
                     let s = SubState {
                         // joined mid-subscription: the SUBSCRIBE was before the capture
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(v.to()),
-                            presentity: party(v.from()),
+                            watcher: v.party_to().to_string(),
+                            presentity: v.party_from().to_string(),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "active".into(),
                             capture: v.ev.flow.capture.to_string(),
@@ -131,7 +128,7 @@ impl Subscriptions {
                         sent: named,
                         displayed,
                         availability: st.availability,
-                        activity: st.activity,
+                        activity: st.activity.clone(),
                     }
                 });
                 if let Some(r) = &report

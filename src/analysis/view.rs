@@ -25,7 +25,8 @@ pub(crate) enum Side {
 
 /// A SIP event with attribution, and what the rules read of it worked out
 /// once: the parties' headers are viewed when the view is made, the rest
-/// (the parties' domains, the To tag, the SDP media) on first use.
+/// (the parties' domains and display addresses, the To tag, the SDP media)
+/// on first use.
 pub(crate) struct MsgView<'e, 'p> {
     /// The event.
     pub ev: &'e SipEvent<'e>,
@@ -44,6 +45,8 @@ pub(crate) struct MsgView<'e, 'p> {
     pai: Option<NameAddr<'e>>,
     sender: OnceCell<Option<Party<'e, 'p>>>,
     remote: OnceCell<Option<Party<'e, 'p>>>,
+    from_party: OnceCell<Cow<'e, str>>,
+    to_party: OnceCell<Cow<'e, str>>,
     to_tagged: OnceCell<bool>,
     media: OnceCell<Vec<String>>,
 }
@@ -91,6 +94,8 @@ impl<'e, 'p> MsgView<'e, 'p> {
             pai: m.p_asserted_identity(),
             sender: OnceCell::new(),
             remote: OnceCell::new(),
+            from_party: OnceCell::new(),
+            to_party: OnceCell::new(),
             to_tagged: OnceCell::new(),
             media: OnceCell::new(),
         }
@@ -126,6 +131,34 @@ impl<'e, 'p> MsgView<'e, 'p> {
     /// To (`t:`).
     pub fn to(&self) -> Option<NameAddr<'e>> {
         self.to
+    }
+
+    /// [`party_ref`] of From ("" without one).
+    pub fn party_from(&self) -> &str {
+        self.from_party.get_or_init(|| party_ref(self.from))
+    }
+
+    /// [`party_ref`] of To ("" without one).
+    pub fn party_to(&self) -> &str {
+        self.to_party.get_or_init(|| party_ref(self.to))
+    }
+
+    /// [`party_ref`] of the enterprise party's header.
+    pub fn party_local(&self) -> &str {
+        if self.is_from_local() {
+            self.party_from()
+        } else {
+            self.party_to()
+        }
+    }
+
+    /// [`party_ref`] of the provider party's header.
+    pub fn party_remote(&self) -> &str {
+        if self.is_from_local() {
+            self.party_to()
+        } else {
+            self.party_from()
+        }
     }
 
     /// True when To has a tag (the request is in a dialog).
@@ -209,12 +242,8 @@ impl<'e, 'p> MsgView<'e, 'p> {
     }
 }
 
-/// `user@host` of a header, EASI decoded, for display.
-pub(crate) fn party(a: Option<NameAddr<'_>>) -> String {
-    party_ref(a).into_owned()
-}
-
-/// [`party`], borrowed from the message when nothing had to change.
+/// `user@host` of a header, EASI decoded, for display: borrowed from the
+/// message when nothing had to change.
 pub(crate) fn party_ref(a: Option<NameAddr<'_>>) -> Cow<'_, str> {
     let Some(a) = a else {
         return Cow::Borrowed("");

@@ -42,8 +42,8 @@ pub(crate) fn media(v: &MsgView<'_, '_>, f: &mut Findings) -> Vec<String> {
         format!(
             "{method} {who} offers {} ({} -> {}); KB 897567 General 1: only IM and presence are supported with public IM providers (no file transfer, audio, video or sharing)",
             offered.join(", "),
-            crate::analysis::view::party(v.from()),
-            crate::analysis::view::party(v.to()),
+            v.party_from(),
+            v.party_to(),
         ),
     );
     offered
@@ -241,10 +241,11 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     e.epoch = purges;
     e.ended = false;
     let mut grew = false;
-    for a in [v.from(), v.to()].into_iter().flatten() {
-        let party = crate::analysis::view::party_ref(Some(a));
-        if let Err(at) = e.parties.binary_search_by(|p| (**p).cmp(party.as_ref())) {
-            e.parties.insert(at, party.as_ref().into());
+    let from = v.from().map(|_| v.party_from());
+    let to = v.to().map(|_| v.party_to());
+    for party in [from, to].into_iter().flatten() {
+        if let Err(at) = e.parties.binary_search_by(|p| (**p).cmp(party)) {
+            e.parties.insert(at, party.into());
             grew = true;
         }
     }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
 use crate::analysis::im::ImState;
-use crate::analysis::view::{MsgView, Side, party, party_ref};
+use crate::analysis::view::{MsgView, Side};
 use crate::hash::FixedHashMap;
 use crate::sip::Method;
 
@@ -67,7 +67,7 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
     if v.side != Side::Out || !v.is_request() {
         return;
     }
-    let user = party_ref(v.local());
+    let user = v.party_local();
     let capture = &v.ev.flow.capture;
     let k = &mut eps.scratch;
     k.clear();
@@ -180,7 +180,7 @@ pub(crate) fn aol_url(v: &MsgView<'_, '_>, f: &mut Findings) {
         v.evidence(),
         format!(
             "message from AOL user {} carries a URL in AOL's rewritten form `_http://..._ (http:// ...)`; KB 897567 AOL: URLs sent by AOL users arrive rewritten",
-            party(v.from())
+            v.party_from()
         ),
     );
 }
