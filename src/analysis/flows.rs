@@ -107,7 +107,8 @@ impl<'p> DomainIndex<'p> {
     /// Indices of the first provider listing `domain` and of its entry.
     fn find(&self, domain: &str) -> Option<(usize, usize)> {
         let d = trimmed(domain);
-        if d.bytes().any(|b| b.is_ascii_uppercase()) {
+        // (a fold without early exit: hosts are short and mostly lower-case)
+        if d.bytes().fold(false, |up, b| up | b.is_ascii_uppercase()) {
             self.map.get(d.to_ascii_lowercase().as_str()).copied()
         } else {
             self.map.get(d).copied()

@@ -217,6 +217,8 @@ impl<'p> Analyzer<'p> {
         }
         let newly = st.by_domain(&self.domains, ev);
         let (provider_idx, provider_end) = (st.provider, st.provider_end);
+        // the range attribution found the provider's range holds this end
+        let src_in_range = st.by_range && provider_end == Some(ev.src);
         let flow_rules_before = (st.plaintext_done, st.port_done);
         let (mut plaintext_done, mut port_done) = flow_rules_before;
         if let Some(i) = provider_idx
@@ -229,7 +231,7 @@ impl<'p> Analyzer<'p> {
             Some(e) if e == ev.dst => Side::Out,
             _ => Side::Unknown,
         };
-        let v = MsgView::new(ev, provider_idx, side, &self.domains);
+        let v = MsgView::new(ev, provider_idx, side, src_in_range, &self.domains);
         let mut unsupported = Vec::new();
         if v.is_request() {
             // PIC-MEDIA is judged before the transaction is recorded so the

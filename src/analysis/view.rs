@@ -36,6 +36,9 @@ pub(crate) struct MsgView<'e, 'p> {
     pub takes_easi: bool,
     /// Direction relative to the provider.
     pub side: Side,
+    /// The sender's address is in the provider's documented range (it is the
+    /// end by which the flow was attributed to the provider).
+    pub src_in_range: bool,
     /// Call-ID ("" when missing).
     pub call_id: &'e str,
     /// Where provider domains are looked up.
@@ -53,8 +56,8 @@ pub(crate) struct MsgView<'e, 'p> {
 
 /// A party's address as the source rules judge it, worked out once.
 pub(crate) struct Party<'e, 'p> {
-    /// `user@host`, host lower-cased.
-    pub address: Cow<'e, str>,
+    /// The header.
+    name_addr: NameAddr<'e>,
     /// The host, lower-cased.
     pub host: Cow<'e, str>,
     /// The first provider listing the host's domain, with the entry.
@@ -62,10 +65,15 @@ pub(crate) struct Party<'e, 'p> {
 }
 
 impl<'e, 'p> Party<'e, 'p> {
+    /// `user@host`, host lower-cased (most messages are judged without it).
+    pub fn address(&self) -> Cow<'e, str> {
+        self.name_addr.address()
+    }
+
     fn of(a: NameAddr<'e>, index: &DomainIndex<'p>) -> Self {
         let host = a.host();
         Party {
-            address: a.address(),
+            name_addr: a,
             listed: index.by_domain(&host),
             host,
         }
@@ -74,11 +82,12 @@ impl<'e, 'p> Party<'e, 'p> {
 
 impl<'e, 'p> MsgView<'e, 'p> {
     /// The view of `ev` on a flow attributed to provider `provider` (its
-    /// index in the table).
+    /// index in the table), sent from inside its range when `src_in_range`.
     pub fn new(
         ev: &'e SipEvent<'e>,
         provider: Option<usize>,
         side: Side,
+        src_in_range: bool,
         index: &'e DomainIndex<'p>,
     ) -> Self {
         let m = ev.msg;
@@ -87,6 +96,7 @@ impl<'e, 'p> MsgView<'e, 'p> {
             provider: provider.and_then(|i| index.table().providers.get(i)),
             takes_easi: provider.is_some_and(|i| index.takes_easi(i)),
             side,
+            src_in_range,
             call_id: m.call_id().unwrap_or(""),
             index,
             from: m.from(),

@@ -34,7 +34,8 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &m
         return; // a partner defined by domain only: nothing to compare against
     }
     let src = v.ev.src.ip();
-    if claimed.contains(src) {
+    let from_flow_range = v.src_in_range && v.provider.is_some_and(|p| std::ptr::eq(p, claimed));
+    if from_flow_range || claimed.contains(src) {
         return;
     }
     let flow = v.ev.flow;
@@ -52,7 +53,7 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &m
                 format!(
                     "SIP claiming {} user {} ({}) came {from_where}; KB 897567 Firewall: provider traffic comes from the documented addresses ({})",
                     claimed.name,
-                    id.address,
+                    id.address(),
                     v.ev.msg.method().map(|m| m.as_str().to_string()).or(v.ev.msg.status().map(|c| c.to_string())).unwrap_or_default(),
                     claimed.ranges.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
                 ),
@@ -76,10 +77,10 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, f: &mut Findings) {
         return;
     }
     let flow = v.ev.flow;
-    let addr = &remote.address;
     match remote.listed {
         Some((owner, entry)) => {
             if entry.retired_at(v.time()) {
+                let addr = remote.address();
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&owner.name), || {
                     let day = entry.retired.map(|r| r.rfc3339()).unwrap_or_default();
                     (
@@ -94,6 +95,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, f: &mut Findings) {
                     )
                 });
             } else if owner.name != p.name && v.side == Side::Out && v.is_request() {
+                let addr = remote.address();
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
                     (
                         v.evidence(),
@@ -112,6 +114,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, f: &mut Findings) {
             if remote_is_addressed && v.takes_easi {
                 return;
             }
+            let addr = remote.address();
             f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
                 (
                     v.evidence(),
@@ -135,8 +138,8 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, f: &mut Findings) {
     let Some(remote) = v.remote_party() else {
         return;
     };
-    let (addr, host) = (&remote.address, &remote.host);
-    if is_ip_literal(host) || is_easi(addr) || remote.listed.is_some() {
+    let (addr, host) = (remote.address(), &remote.host);
+    if is_ip_literal(host) || is_easi(&addr) || remote.listed.is_some() {
         return;
     }
     f.report_with(
@@ -144,7 +147,7 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, f: &mut Findings) {
         format_args!("{}|{addr}", v.ev.flow.capture),
         Some(&p.name),
         || {
-            let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(addr);
+            let user = addr.rsplit_once('@').map(|(u, _)| u).unwrap_or(&addr);
             (
                 v.evidence(),
                 format!(
