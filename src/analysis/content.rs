@@ -43,7 +43,8 @@ pub(crate) fn offers_im(media: &[String]) -> bool {
 
 /// True when `ct` is a type `parse_file_transfer` reads (the same test, without allocating).
 fn may_be_file_transfer(ct: &str) -> bool {
-    let c = ct.split(';').next().unwrap_or("").trim();
+    let end = memchr::memchr(b';', ct.as_bytes()).unwrap_or(ct.len());
+    let c = ct.get(..end).unwrap_or(ct).trim();
     c.eq_ignore_ascii_case("application/ms-filetransfer+xml")
         || c.eq_ignore_ascii_case("text/x-msmsgsinvite")
 }

@@ -22,7 +22,8 @@ pub(crate) struct FlowState {
     pub first_frame: Option<u64>,
     /// The flow's PIC-PLAINTEXT finding exists.
     pub plaintext_done: bool,
-    /// The flow's PIC-PORT finding exists.
+    /// The flow's PIC-PORT finding exists, or a SIP message found its ports
+    /// comply: either way it is not judged again.
     pub port_done: bool,
 }
 
@@ -129,7 +130,7 @@ impl<'p> DomainIndex<'p> {
 }
 
 impl FlowState {
-    /// Notes that the flow has its PIC-PLAINTEXT / PIC-PORT findings.
+    /// Notes that the flow has its PIC-PLAINTEXT finding / is done with PIC-PORT.
     pub fn remember_flow_rules(&mut self, plaintext: bool, port: bool) {
         self.plaintext_done = plaintext;
         self.port_done = port;

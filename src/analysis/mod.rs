@@ -240,20 +240,22 @@ impl<'p> Analyzer<'p> {
             unsupported = rules::media::media(&v, &mut self.findings);
         }
         let msg = ev.msg;
-        let verdict = self.tx.observe(msg, ev.src, ev.last.ts, || RequestInfo {
-            method: msg
-                .method()
-                .cloned()
-                .unwrap_or(crate::sip::Method::Other(String::new())),
-            side,
-            initial: matches!(
-                msg.method(),
-                Some(crate::sip::Method::Invite | crate::sip::Method::Subscribe)
-            ) && !v.to_tagged(),
-            frame: ev.first.frame,
-            ts: ev.last.ts,
-            unsupported,
-        });
+        let verdict = self
+            .tx
+            .observe(msg, v.call_id, ev.src, ev.last.ts, || RequestInfo {
+                method: msg
+                    .method()
+                    .cloned()
+                    .unwrap_or(crate::sip::Method::Other(String::new())),
+                side,
+                initial: matches!(
+                    msg.method(),
+                    Some(crate::sip::Method::Invite | crate::sip::Method::Subscribe)
+                ) && !v.to_tagged(),
+                frame: ev.first.frame,
+                ts: ev.last.ts,
+                unsupported,
+            });
         let f = &mut self.findings;
         if matches!(verdict, TxVerdict::Retransmission) {
             return;

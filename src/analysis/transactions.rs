@@ -188,10 +188,12 @@ fn no_response(m: &Method) -> bool {
 }
 
 impl Transactions {
-    /// Classifies `msg` sent from `src` at `ts`; `info` describes it when it is a request.
+    /// Classifies `msg` (with Call-ID `call_id`, "" when missing) sent from
+    /// `src` at `ts`; `info` describes it when it is a request.
     pub fn observe(
         &mut self,
         msg: &SipMessage,
+        call_id: &str,
         src: std::net::SocketAddr,
         ts: Timestamp,
         info: impl FnOnce() -> RequestInfo,
@@ -209,7 +211,6 @@ impl Transactions {
                 }
             };
         };
-        let call_id = msg.call_id().unwrap_or("");
         let branch = msg.via_branch().unwrap_or("");
         match msg.status() {
             None => {
