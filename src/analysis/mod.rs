@@ -91,7 +91,7 @@ pub struct Analyzer<'p> {
     im: ImSessions,
     subs: Subscriptions,
     convs: Conversations,
-    endpoints: Endpoints,
+    endpoints: Endpoints<'p>,
     pending_stale: Vec<PendingStale>,
     findings: Findings,
     providers_seen: BTreeSet<String>,
@@ -231,7 +231,7 @@ impl<'p> Analyzer<'p> {
             Some(e) if e == ev.dst => Side::Out,
             _ => Side::Unknown,
         };
-        let v = MsgView::new(ev, provider_idx, side, src_in_range, &self.domains);
+        let v = MsgView::new(ev, key.0, provider_idx, side, src_in_range, &self.domains);
         let mut unsupported = Vec::new();
         if v.is_request() {
             // PIC-MEDIA is judged before the transaction is recorded so the

@@ -30,6 +30,8 @@ pub(crate) enum Side {
 pub(crate) struct MsgView<'e, 'p> {
     /// The event.
     pub ev: &'e SipEvent<'e>,
+    /// Its capture's number in the analyzer (captures are told apart by it).
+    pub capture_no: usize,
     /// The flow's provider (range first, domain second).
     pub provider: Option<&'p Provider>,
     /// The provider lists msn.com, so takes EASI addresses.
@@ -81,10 +83,12 @@ impl<'e, 'p> Party<'e, 'p> {
 }
 
 impl<'e, 'p> MsgView<'e, 'p> {
-    /// The view of `ev` on a flow attributed to provider `provider` (its
-    /// index in the table), sent from inside its range when `src_in_range`.
+    /// The view of `ev` (of capture number `capture_no`) on a flow
+    /// attributed to provider `provider` (its index in the table), sent from
+    /// inside its range when `src_in_range`.
     pub fn new(
         ev: &'e SipEvent<'e>,
+        capture_no: usize,
         provider: Option<usize>,
         side: Side,
         src_in_range: bool,
@@ -93,6 +97,7 @@ impl<'e, 'p> MsgView<'e, 'p> {
         let m = ev.msg;
         MsgView {
             ev,
+            capture_no,
             provider: provider.and_then(|i| index.table().providers.get(i)),
             takes_easi: provider.is_some_and(|i| index.takes_easi(i)),
             side,

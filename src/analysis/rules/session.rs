@@ -13,12 +13,10 @@ use crate::sip::Method;
 
 /// First endpoint seen per (capture, enterprise user, provider).
 #[derive(Default)]
-pub(crate) struct Endpoints {
-    /// Keyed by capture, user and provider, each written with its length
-    /// first (`5:a.pcap|17:alice@contoso.com|MSN`) so no two triples share a key.
-    first: FixedHashMap<String, Endpoint>,
-    /// Where keys are written before they are looked up.
-    scratch: String,
+pub(crate) struct Endpoints<'p> {
+    /// By capture number and provider name, then by user: the user is
+    /// looked up as the message's own text, with no key to write first.
+    first: FixedHashMap<(usize, &'p str), FixedHashMap<Box<str>, Endpoint>>,
 }
 
 /// The first endpoint of one (capture, user, provider).
@@ -43,44 +41,19 @@ fn endpoint_id<'m>(v: &MsgView<'m, '_>) -> Option<Cow<'m, str>> {
     opaque.strip_prefix("user:epid:").map(Cow::Borrowed)
 }
 
-/// Appends `n` in decimal (what `write!(k, "{n}")` writes, without the
-/// formatting machinery: this runs twice per outbound request).
-fn push_decimal(k: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        k.push(char::from(d));
-    }
-}
-
 /// PIC-MPOP: one enterprise user talks to a provider from two or more endpoints.
-pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
+pub(crate) fn mpop<'p>(v: &MsgView<'_, 'p>, eps: &mut Endpoints<'p>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
     if v.side != Side::Out || !v.is_request() {
         return;
     }
     let user = v.party_local();
     let capture = &v.ev.flow.capture;
-    let k = &mut eps.scratch;
-    k.clear();
-    push_decimal(k, capture.len());
-    k.push(':');
-    k.push_str(capture);
-    k.push('|');
-    push_decimal(k, user.len());
-    k.push(':');
-    k.push_str(&user);
-    k.push('|');
-    k.push_str(&p.name);
-    let known = eps.first.get_mut(eps.scratch.as_str());
+    let users = eps
+        .first
+        .entry((v.capture_no, p.name.as_str()))
+        .or_default();
+    let known = users.get_mut(user);
     if known.as_ref().is_some_and(|e| e.reported) {
         return;
     }
@@ -91,7 +64,7 @@ pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
             frame: v.ev.first.frame,
             reported: false,
         };
-        eps.first.insert(eps.scratch.clone(), e);
+        users.insert(user.into(), e);
         return;
     };
     if e.epid == epid {
@@ -183,18 +156,4 @@ pub(crate) fn aol_url(v: &MsgView<'_, '_>, f: &mut Findings) {
             v.party_from()
         ),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::push_decimal;
-
-    #[test]
-    fn push_decimal_writes_what_format_writes() {
-        for n in [0, 7, 10, 99, 100, 12_345, usize::MAX] {
-            let mut k = String::from("x");
-            push_decimal(&mut k, n);
-            assert_eq!(k, format!("x{n}"));
-        }
-    }
 }
