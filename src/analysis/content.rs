@@ -128,3 +128,32 @@ pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, &PresenceState
     };
     Some((named, st))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ci;
+
+    #[test]
+    fn contains_ci_short_and_long_haystacks() {
+        let long_pad = "x".repeat(100);
+        for (hay, want) in [
+            ("sip:App:Conf:Focus:id:1@x.com", true),
+            ("sip:app:conf:focu@x.com", false),
+            ("app:conf:focus", true),
+            ("", false),
+        ] {
+            assert_eq!(
+                contains_ci(hay.as_bytes(), b"app:conf:focus"),
+                want,
+                "{hay}"
+            );
+            let long = format!("{long_pad}{hay}{long_pad}");
+            assert_eq!(
+                contains_ci(long.as_bytes(), b"app:conf:focus"),
+                want,
+                "{hay}"
+            );
+        }
+        assert!(contains_ci(b"abc", b""));
+    }
+}

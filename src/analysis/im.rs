@@ -228,7 +228,7 @@ fn new_state(v: &MsgView<'_, '_>, page_mode: bool) -> ImState {
             start: Some(v.time()),
             end: None,
             outcome: "open".into(),
-            capture: v.ev.flow.capture.to_string(),
+            capture: String::from(&*v.ev.flow.capture),
             flow: v.ev.flow.id.0,
             ..ImSession::default()
         },

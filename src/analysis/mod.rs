@@ -177,7 +177,7 @@ impl<'p> Analyzer<'p> {
             return;
         };
         let ev = Evidence {
-            capture: flow.capture.to_string(),
+            capture: String::from(&*flow.capture),
             flow: Some(flow.id.0),
             call_id: None,
             frames: vec![st.first_frame.unwrap_or(meta.frame).min(meta.frame)],
@@ -309,7 +309,7 @@ impl<'p> Analyzer<'p> {
     pub fn flow_closed(&mut self, flow: &FlowContext, reason: CloseReason, meta: SegmentMeta) {
         let key = self.key(flow);
         let st = self.flows.remove(&key).unwrap_or_default();
-        let capture = flow.capture.to_string();
+        let capture = String::from(&*flow.capture);
         let reason_s = match reason {
             CloseReason::Fin => Some("FIN"),
             CloseReason::Rst => Some("RST"),

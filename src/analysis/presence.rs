@@ -73,7 +73,7 @@ impl Subscriptions {
                             presentity: v.party_to().to_string(),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "pending".into(),
-                            capture: v.ev.flow.capture.to_string(),
+                            capture: String::from(&*v.ev.flow.capture),
                             flow: v.ev.flow.id.0,
                             start: Some(v.time()),
                             ..PresenceSubscription::default()
@@ -98,7 +98,7 @@ impl Subscriptions {
                             presentity: v.party_from().to_string(),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "active".into(),
-                            capture: v.ev.flow.capture.to_string(),
+                            capture: String::from(&*v.ev.flow.capture),
                             flow: v.ev.flow.id.0,
                             start: Some(v.time()),
                             ..PresenceSubscription::default()

@@ -248,7 +248,7 @@ impl<'e, 'p> MsgView<'e, 'p> {
     /// Evidence for a finding about this message.
     pub fn evidence(&self) -> Evidence {
         Evidence {
-            capture: self.ev.flow.capture.to_string(),
+            capture: String::from(&*self.ev.flow.capture),
             flow: Some(self.ev.flow.id.0),
             call_id: (!self.call_id.is_empty()).then(|| self.call_id.to_string()),
             frames: self.frames(),
