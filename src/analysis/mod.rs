@@ -300,9 +300,10 @@ impl<'p> Analyzer<'p> {
                 &mut self.findings,
             );
         }
-        if let Some(report) = self.subs.request(&v) {
-            rules::presence::presence_map(&v, &report, &mut self.findings);
-        }
+        let findings = &mut self.findings;
+        self.subs.request(&v, |report| {
+            rules::presence::presence_map(&v, report, findings);
+        });
     }
 
     /// A connection ended.
