@@ -36,23 +36,25 @@ pub(crate) fn media_types(msg: &SipMessage) -> Vec<String> {
     out
 }
 
-/// True when an IM session is offered (`m=message`).
-pub(crate) fn offers_im(msg: &SipMessage) -> bool {
-    media_types(msg).iter().any(|m| m == "message")
+/// True when an IM session is offered (`m=message`), given the body's [`media_types`].
+pub(crate) fn offers_im(media: &[String]) -> bool {
+    media.iter().any(|m| m == "message")
 }
 
 /// True when `ct` is a type `parse_file_transfer` reads (the same test, without allocating).
 fn may_be_file_transfer(ct: &str) -> bool {
-    let c = ct.split(';').next().unwrap_or("").trim();
+    let end = memchr::memchr(b';', ct.as_bytes()).unwrap_or(ct.len());
+    let c = ct.get(..end).unwrap_or(ct).trim();
     c.eq_ignore_ascii_case("application/ms-filetransfer+xml")
         || c.eq_ignore_ascii_case("text/x-msmsgsinvite")
 }
 
-/// What besides IM the message offers, e.g. `m=audio`, `file transfer`; empty when nothing.
-pub(crate) fn unsupported_offer(msg: &SipMessage) -> Vec<String> {
-    let mut out: Vec<String> = media_types(msg)
-        .into_iter()
-        .filter(|m| m != "message")
+/// What besides IM the message offers, e.g. `m=audio`, `file transfer`;
+/// empty when nothing. `media` is the body's [`media_types`].
+pub(crate) fn unsupported_offer(msg: &SipMessage, media: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = media
+        .iter()
+        .filter(|m| *m != "message")
         .map(|m| format!("m={m}"))
         .collect();
     for_each_part(msg, |ct, body| {
@@ -88,26 +90,30 @@ pub(crate) fn has_aol_url(body: &[u8]) -> bool {
         && contains_ci(body, b"_ (http")
 }
 
-/// True when `hay` contains `needle` (which starts with a non-letter), ASCII case-insensitively.
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+/// True when `hay` contains `needle` (lower-case), ASCII case-insensitively.
+pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     let Some(&first) = needle.first() else {
         return true;
     };
-    memchr::memchr_iter(first, hay).any(|i| {
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), hay).any(|i| {
         hay.get(i..i + needle.len())
             .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     })
 }
 
 /// The presence state of a NOTIFY/BENOTIFY body, named ("Be Right Back",
-/// "In a meeting", "Out to Lunch" ...), with availability and activity.
-pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)> {
+/// "In a meeting", "Out to Lunch" ...), with the state read from the body.
+pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, &PresenceState)> {
     let st = msg.presence()?;
-    let activity = st.activity.as_deref().unwrap_or("").to_ascii_lowercase();
-    let note = st.note.as_deref().unwrap_or("").to_ascii_lowercase();
-    let named = if matches!(activity.as_str(), "in-a-meeting" | "in-a-conference") {
+    let activity = st.activity.as_deref().unwrap_or("");
+    let note = st.note.as_deref().unwrap_or("");
+    let named = if activity.eq_ignore_ascii_case("in-a-meeting")
+        || activity.eq_ignore_ascii_case("in-a-conference")
+    {
         "In a meeting".to_string()
-    } else if activity.contains("lunch") || note == "out to lunch" {
+    } else if contains_ci(activity.as_bytes(), b"lunch")
+        || note.eq_ignore_ascii_case("out to lunch")
+    {
         "Out to Lunch".to_string()
     } else if let Some(s) = &st.state {
         s.clone()
@@ -120,5 +126,34 @@ pub(crate) fn presence_state(msg: &SipMessage) -> Option<(String, PresenceState)
             _ => return None,
         }
     };
-    Some((named, st.clone()))
+    Some((named, st))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ci;
+
+    #[test]
+    fn contains_ci_short_and_long_haystacks() {
+        let long_pad = "x".repeat(100);
+        for (hay, want) in [
+            ("sip:App:Conf:Focus:id:1@x.com", true),
+            ("sip:app:conf:focu@x.com", false),
+            ("app:conf:focus", true),
+            ("", false),
+        ] {
+            assert_eq!(
+                contains_ci(hay.as_bytes(), b"app:conf:focus"),
+                want,
+                "{hay}"
+            );
+            let long = format!("{long_pad}{hay}{long_pad}");
+            assert_eq!(
+                contains_ci(long.as_bytes(), b"app:conf:focus"),
+                want,
+                "{hay}"
+            );
+        }
+        assert!(contains_ci(b"abc", b""));
+    }
 }

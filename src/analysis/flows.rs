@@ -22,13 +22,21 @@ pub(crate) struct FlowState {
     pub first_frame: Option<u64>,
     /// The flow's PIC-PLAINTEXT finding exists.
     pub plaintext_done: bool,
-    /// The flow's PIC-PORT finding exists.
+    /// The flow's PIC-PORT finding exists, or a SIP message found its ports
+    /// comply: either way it is not judged again.
     pub port_done: bool,
 }
 
 /// `domain` as `ProviderTable::by_domain` normalises it before comparing,
-/// except for the lower-casing (trimmed, without a trailing dot).
+/// except for the lower-casing (trimmed, without a trailing dot). A domain
+/// that starts and ends with a visible ASCII character other than a trailing
+/// dot is returned as it is without the Unicode-aware trims.
 fn trimmed(domain: &str) -> &str {
+    let b = domain.as_bytes();
+    let visible = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
+    if visible(b.first()) && visible(b.last()) && b.last() != Some(&b'.') {
+        return domain;
+    }
     domain.trim().trim_end_matches('.')
 }
 
@@ -66,6 +74,8 @@ pub(crate) fn by_domain<'t>(
 pub(crate) struct DomainIndex<'p> {
     table: &'p ProviderTable,
     map: FixedHashMap<&'p str, (usize, usize)>,
+    /// By provider index: it lists msn.com, so takes EASI addresses.
+    easi: Vec<bool>,
 }
 
 impl<'p> DomainIndex<'p> {
@@ -77,7 +87,17 @@ impl<'p> DomainIndex<'p> {
                 map.entry(e.name.as_str()).or_insert((pi, di));
             }
         }
-        DomainIndex { table, map }
+        let easi = table
+            .providers
+            .iter()
+            .map(|p| provider_domain(p, "msn.com").is_some())
+            .collect();
+        DomainIndex { table, map, easi }
+    }
+
+    /// True when provider `idx` takes EASI addresses (it lists msn.com).
+    pub fn takes_easi(&self, idx: usize) -> bool {
+        self.easi.get(idx).copied().unwrap_or(false)
     }
 
     /// The table.
@@ -88,7 +108,8 @@ impl<'p> DomainIndex<'p> {
     /// Indices of the first provider listing `domain` and of its entry.
     fn find(&self, domain: &str) -> Option<(usize, usize)> {
         let d = trimmed(domain);
-        if d.bytes().any(|b| b.is_ascii_uppercase()) {
+        // (a fold without early exit: hosts are short and mostly lower-case)
+        if d.bytes().fold(false, |up, b| up | b.is_ascii_uppercase()) {
             self.map.get(d.to_ascii_lowercase().as_str()).copied()
         } else {
             self.map.get(d).copied()
@@ -109,6 +130,12 @@ impl<'p> DomainIndex<'p> {
 }
 
 impl FlowState {
+    /// Notes that the flow has its PIC-PLAINTEXT finding / is done with PIC-PORT.
+    pub fn remember_flow_rules(&mut self, plaintext: bool, port: bool) {
+        self.plaintext_done = plaintext;
+        self.port_done = port;
+    }
+
     /// Attribution by address range, as soon as the flow is seen.
     pub fn by_range(table: &ProviderTable, flow: &FlowContext) -> FlowState {
         let mut st = FlowState::default();
@@ -186,5 +213,27 @@ impl FlowState {
             return true;
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trimmed;
+
+    #[test]
+    fn trimmed_matches_the_unicode_trims() {
+        for d in [
+            "hotmail.com",
+            "hotmail.com.",
+            " hotmail.com ",
+            "\thotmail.com.",
+            "\u{a0}hotmail.com\u{2003}",
+            "hotmail.com..",
+            ".",
+            "",
+            "é.com",
+        ] {
+            assert_eq!(trimmed(d), d.trim().trim_end_matches('.'), "{d:?}");
+        }
     }
 }

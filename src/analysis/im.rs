@@ -8,7 +8,7 @@
 use super::content;
 use super::model::{ImBody, ImSession};
 use super::transactions::RequestInfo;
-use super::view::{MsgView, Side, party};
+use super::view::{MsgView, Side};
 use crate::hash::FixedHashMap;
 use crate::sip::Method;
 use crate::time::Timestamp;
@@ -62,8 +62,11 @@ impl ImSessions {
         let ts = v.time();
         match method {
             Method::Invite => {
-                let initial = !v.ev.msg.to().is_some_and(|t| t.has_tag());
-                if initial && !self.live.contains_key(v.call_id) && content::offers_im(v.ev.msg) {
+                let initial = !v.to_tagged();
+                if initial
+                    && !self.live.contains_key(v.call_id)
+                    && content::offers_im(v.media_types())
+                {
                     let st = new_state(v, false);
                     self.live.insert(v.call_id.to_string(), st);
                 }
@@ -78,7 +81,7 @@ impl ImSessions {
                 Some(s) => s.message(v, show_content),
                 None => {
                     // no To tag: page mode; with one: a dialog begun before the capture
-                    let in_dialog = v.ev.msg.to().is_some_and(|t| t.has_tag());
+                    let in_dialog = v.to_tagged();
                     let mut st = new_state(v, !in_dialog);
                     st.message(v, show_content);
                     self.live.insert(v.call_id.to_string(), st);
@@ -215,18 +218,17 @@ impl ImSessions {
 }
 
 fn new_state(v: &MsgView<'_, '_>, page_mode: bool) -> ImState {
-    let m = v.ev.msg;
     ImState {
         rec: ImSession {
             call_id: v.call_id.to_string(),
-            conversation_id: m.header("Ms-Conversation-ID").map(str::to_string),
-            local: party(v.local()),
-            remote: party(v.remote()),
+            conversation_id: v.ev.msg.header("Ms-Conversation-ID").map(str::to_string),
+            local: v.party_local().to_string(),
+            remote: v.party_remote().to_string(),
             provider: v.provider_name().map(str::to_string),
             start: Some(v.time()),
             end: None,
             outcome: "open".into(),
-            capture: v.ev.flow.capture.to_string(),
+            capture: String::from(&*v.ev.flow.capture),
             flow: v.ev.flow.id.0,
             ..ImSession::default()
         },
@@ -248,7 +250,7 @@ impl ImState {
     pub fn direction(&self, v: &MsgView<'_, '_>) -> Side {
         match v.side {
             Side::Unknown => {
-                let from = v.ev.msg.from().map(|a| a.address()).unwrap_or_default();
+                let from = v.from().map(|a| a.address()).unwrap_or_default();
                 if from == self.local_raw.as_str() {
                     Side::Out
                 } else {

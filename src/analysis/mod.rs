@@ -91,7 +91,7 @@ pub struct Analyzer<'p> {
     im: ImSessions,
     subs: Subscriptions,
     convs: Conversations,
-    endpoints: Endpoints,
+    endpoints: Endpoints<'p>,
     pending_stale: Vec<PendingStale>,
     findings: Findings,
     providers_seen: BTreeSet<String>,
@@ -177,7 +177,7 @@ impl<'p> Analyzer<'p> {
             return;
         };
         let ev = Evidence {
-            capture: flow.capture.to_string(),
+            capture: String::from(&*flow.capture),
             flow: Some(flow.id.0),
             call_id: None,
             frames: vec![st.first_frame.unwrap_or(meta.frame).min(meta.frame)],
@@ -185,8 +185,9 @@ impl<'p> Analyzer<'p> {
         };
         if !st.port_done
             && rules::transport::port_of_flow(&p.name, flow, ev.clone(), &mut self.findings)
+            && let Some(live) = self.flows.get_mut(&key)
         {
-            self.remember_flow_rules(&key, st.plaintext_done, true);
+            live.remember_flow_rules(st.plaintext_done, true);
         }
         rules::tls::weak_tls(&p.name, status, ev.clone(), &mut self.findings);
         let at = st.first_ts.unwrap_or(meta.ts);
@@ -216,6 +217,8 @@ impl<'p> Analyzer<'p> {
         }
         let newly = st.by_domain(&self.domains, ev);
         let (provider_idx, provider_end) = (st.provider, st.provider_end);
+        // the range attribution found the provider's range holds this end
+        let src_in_range = st.by_range && provider_end == Some(ev.src);
         let flow_rules_before = (st.plaintext_done, st.port_done);
         let (mut plaintext_done, mut port_done) = flow_rules_before;
         if let Some(i) = provider_idx
@@ -223,18 +226,12 @@ impl<'p> Analyzer<'p> {
         {
             self.provider_seen(i, ev.flow.id.0);
         }
-        let provider = provider_idx.and_then(|i| self.providers.providers.get(i));
         let side = match provider_end {
             Some(e) if e == ev.src => Side::In,
             Some(e) if e == ev.dst => Side::Out,
             _ => Side::Unknown,
         };
-        let v = MsgView {
-            ev,
-            provider,
-            side,
-            call_id: ev.msg.call_id().unwrap_or(""),
-        };
+        let v = MsgView::new(ev, key.0, provider_idx, side, src_in_range, &self.domains);
         let mut unsupported = Vec::new();
         if v.is_request() {
             // PIC-MEDIA is judged before the transaction is recorded so the
@@ -243,17 +240,22 @@ impl<'p> Analyzer<'p> {
             unsupported = rules::media::media(&v, &mut self.findings);
         }
         let msg = ev.msg;
-        let verdict = self.tx.observe(msg, ev.src, ev.last.ts, || RequestInfo {
-            method: msg
-                .method()
-                .cloned()
-                .unwrap_or(crate::sip::Method::Other(String::new())),
-            side,
-            initial: !msg.to().is_some_and(|t| t.has_tag()),
-            frame: ev.first.frame,
-            ts: ev.last.ts,
-            unsupported,
-        });
+        let verdict = self
+            .tx
+            .observe(msg, v.call_id, ev.src, ev.last.ts, || RequestInfo {
+                method: msg
+                    .method()
+                    .cloned()
+                    .unwrap_or(crate::sip::Method::Other(String::new())),
+                side,
+                initial: matches!(
+                    msg.method(),
+                    Some(crate::sip::Method::Invite | crate::sip::Method::Subscribe)
+                ) && !v.to_tagged(),
+                frame: ev.first.frame,
+                ts: ev.last.ts,
+                unsupported,
+            });
         let f = &mut self.findings;
         if matches!(verdict, TxVerdict::Retransmission) {
             return;
@@ -266,22 +268,24 @@ impl<'p> Analyzer<'p> {
         if !port_done {
             port_done = rules::transport::port(&v, f);
         }
-        if (plaintext_done, port_done) != flow_rules_before {
-            self.remember_flow_rules(&key, plaintext_done, port_done);
+        if (plaintext_done, port_done) != flow_rules_before
+            && let Some(st) = self.flows.get_mut(&key)
+        {
+            st.remember_flow_rules(plaintext_done, port_done);
         }
         let f = &mut self.findings;
         rules::source::unknown_source(&v, &self.domains, f);
-        rules::source::domain(&v, &self.domains, f);
+        rules::source::domain(&v, f);
         if let TxVerdict::Response(req) = verdict {
             if let Some(req) = req {
-                rules::media::false_accept(&v, &req, f);
-                rules::presence::invalid_contact(&v, &req, f);
-                self.im.response(&v, &req);
-                self.subs.response(&v, &req);
+                rules::media::false_accept(&v, req, f);
+                rules::presence::invalid_contact(&v, req, f);
+                self.im.response(&v, req);
+                self.subs.response(&v, req);
             }
             return;
         }
-        rules::source::easi(&v, &self.domains, f);
+        rules::source::easi(&v, f);
         rules::media::multiparty(&v, &mut self.convs, f);
         rules::session::mpop(&v, &mut self.endpoints, f);
         rules::session::aol_url(&v, f);
@@ -296,24 +300,17 @@ impl<'p> Analyzer<'p> {
                 &mut self.findings,
             );
         }
-        if let Some(report) = self.subs.request(&v) {
-            rules::presence::presence_map(&v, &report, &mut self.findings);
-        }
-    }
-
-    /// Notes that `key`'s flow has its PIC-PLAINTEXT / PIC-PORT findings.
-    fn remember_flow_rules(&mut self, key: &(usize, u64), plaintext: bool, port: bool) {
-        if let Some(st) = self.flows.get_mut(key) {
-            st.plaintext_done = plaintext;
-            st.port_done = port;
-        }
+        let findings = &mut self.findings;
+        self.subs.request(&v, |report| {
+            rules::presence::presence_map(&v, report, findings);
+        });
     }
 
     /// A connection ended.
     pub fn flow_closed(&mut self, flow: &FlowContext, reason: CloseReason, meta: SegmentMeta) {
         let key = self.key(flow);
         let st = self.flows.remove(&key).unwrap_or_default();
-        let capture = flow.capture.to_string();
+        let capture = String::from(&*flow.capture);
         let reason_s = match reason {
             CloseReason::Fin => Some("FIN"),
             CloseReason::Rst => Some("RST"),

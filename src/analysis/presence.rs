@@ -7,7 +7,7 @@
 use super::content;
 use super::model::{PresenceStateReport, PresenceSubscription};
 use super::transactions::RequestInfo;
-use super::view::{MsgView, Side, party};
+use super::view::{MsgView, Side};
 use crate::hash::FixedHashMap;
 use crate::providers::StateDirection;
 use crate::sip::Method;
@@ -50,18 +50,23 @@ fn starts_with_ci(s: &str, prefix: &str) -> bool {
 }
 
 impl Subscriptions {
-    /// A SUBSCRIBE, NOTIFY or BENOTIFY. Returns the state report a NOTIFY carried.
-    pub fn request(&mut self, v: &MsgView<'_, '_>) -> Option<PresenceStateReport> {
+    /// A SUBSCRIBE, NOTIFY or BENOTIFY. `on_state` sees the state report a
+    /// NOTIFY carried before it is recorded (moved, not copied, into the
+    /// subscription).
+    pub fn request(&mut self, v: &MsgView<'_, '_>, on_state: impl FnOnce(&PresenceStateReport)) {
         let m = v.ev.msg;
-        match m.method()? {
+        let Some(method) = m.method() else {
+            return;
+        };
+        match method {
             Method::Subscribe => {
                 if !is_presence_event(v) {
-                    return None;
+                    return;
                 }
                 let expires0 = m.header("Expires").is_some_and(|e| e.trim() == "0");
                 if let Some(s) = self.live.get_mut(v.call_id) {
                     s.unsubscribing = expires0;
-                    return None;
+                    return;
                 }
                 let s = self
                     .live
@@ -69,11 +74,11 @@ impl Subscriptions {
                     .or_insert_with(|| SubState {
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(m.from()),
-                            presentity: party(m.to()),
+                            watcher: v.party_from().to_string(),
+                            presentity: v.party_to().to_string(),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "pending".into(),
-                            capture: v.ev.flow.capture.to_string(),
+                            capture: String::from(&*v.ev.flow.capture),
                             flow: v.ev.flow.id.0,
                             start: Some(v.time()),
                             ..PresenceSubscription::default()
@@ -83,25 +88,21 @@ impl Subscriptions {
                         frame: v.ev.first.frame,
                     });
                 s.unsubscribing = expires0;
-                None
             }
             Method::Notify | Method::Benotify => {
-                if m.method() == Some(&Method::Notify)
-                    && !is_presence_event(v)
-                    && !self.live.contains_key(v.call_id)
-                {
-                    return None;
-                }
                 if !self.live.contains_key(v.call_id) {
+                    if m.method() == Some(&Method::Notify) && !is_presence_event(v) {
+                        return;
+                    }
                     let s = SubState {
                         // joined mid-subscription: the SUBSCRIBE was before the capture
                         rec: PresenceSubscription {
                             call_id: v.call_id.to_string(),
-                            watcher: party(m.to()),
-                            presentity: party(m.from()),
+                            watcher: v.party_to().to_string(),
+                            presentity: v.party_from().to_string(),
                             provider: v.provider_name().map(str::to_string),
                             outcome: "active".into(),
-                            capture: v.ev.flow.capture.to_string(),
+                            capture: String::from(&*v.ev.flow.capture),
                             flow: v.ev.flow.id.0,
                             start: Some(v.time()),
                             ..PresenceSubscription::default()
@@ -112,7 +113,9 @@ impl Subscriptions {
                     };
                     self.live.insert(v.call_id.to_string(), s);
                 }
-                let s = self.live.get_mut(v.call_id)?;
+                let Some(s) = self.live.get_mut(v.call_id) else {
+                    return;
+                };
                 s.rec.notifications += 1;
                 let report = content::presence_state(m).map(|(named, st)| {
                     let dir = if v.side == Side::In {
@@ -131,13 +134,14 @@ impl Subscriptions {
                         sent: named,
                         displayed,
                         availability: st.availability,
-                        activity: st.activity,
+                        activity: st.activity.clone(),
                     }
                 });
-                if let Some(r) = &report
-                    && s.rec.states.len() < MAX_STATES
-                {
-                    s.rec.states.push(r.clone());
+                if let Some(r) = report {
+                    on_state(&r);
+                    if s.rec.states.len() < MAX_STATES {
+                        s.rec.states.push(r);
+                    }
                 }
                 let terminated = m
                     .header("Subscription-State")
@@ -146,9 +150,8 @@ impl Subscriptions {
                     s.rec.outcome = "terminated".into();
                     self.done.push(s.rec);
                 }
-                report
             }
-            _ => None,
+            _ => {}
         }
     }
 

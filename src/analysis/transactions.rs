@@ -7,7 +7,9 @@
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
-use super::model::TransactionStats;
+use std::collections::hash_map::Entry;
+
+use super::model::{ResponseTimes, TransactionStats};
 use super::view::Side;
 use crate::hash::FixedHashMap;
 use crate::sip::{Method, SipMessage};
@@ -56,9 +58,19 @@ impl<'a> Borrow<dyn KeyView + 'a> for TxKey {
     }
 }
 
+/// Hashes the Call-ID, branch and CSeq number: the method rarely differs
+/// where they agree, so hashing it (equality still compares it) buys nothing.
+fn hash_parts<H: Hasher>(k: &(impl KeyView + ?Sized), h: &mut H) {
+    let (call_id, cseq, _, branch) = k.parts();
+    h.write(call_id.as_bytes());
+    h.write_u8(0xff);
+    h.write(branch.as_bytes());
+    h.write_u32(cseq);
+}
+
 impl Hash for dyn KeyView + '_ {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.parts().hash(h);
+        hash_parts(self, h);
     }
 }
 
@@ -72,7 +84,7 @@ impl Eq for dyn KeyView + '_ {}
 
 impl Hash for TxKey {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.parts().hash(h);
+        hash_parts(self, h);
     }
 }
 
@@ -91,7 +103,9 @@ pub(crate) struct RequestInfo {
     pub method: Method,
     /// Direction relative to the provider.
     pub side: Side,
-    /// Out-of-dialog request (no To tag).
+    /// An out-of-dialog (no To tag) INVITE or SUBSCRIBE: the requests whose
+    /// failure PIC-INVALID-CONTACT judges (false for every other method, so
+    /// their To parameters are not read).
     pub initial: bool,
     /// Frame of the request.
     pub frame: u64,
@@ -114,13 +128,13 @@ struct TxState {
 }
 
 /// What the tracker made of a message.
-pub(crate) enum TxVerdict {
+pub(crate) enum TxVerdict<'t> {
     /// A retransmission: already counted, not to be analysed again.
     Retransmission,
     /// A new request.
     NewRequest,
     /// A response, with the request it answers if that was seen.
-    Response(Option<RequestInfo>),
+    Response(Option<&'t RequestInfo>),
 }
 
 /// The live transactions and the counters.
@@ -131,8 +145,11 @@ pub(crate) enum TxVerdict {
 /// visits every live transaction.
 pub(crate) struct Transactions {
     live: FixedHashMap<TxKey, TxState>,
-    /// Counters for the output.
-    pub stats: TransactionStats,
+    /// Counters for the output (`response_ms` is filled in by `finish`).
+    stats: TransactionStats,
+    /// Request-to-final-response times by method, in the order first seen:
+    /// a handful of methods, found by a short scan instead of a map lookup.
+    response_ms: Vec<(Box<str>, ResponseTimes)>,
     last_purge: Timestamp,
     /// Purges so far.
     purges: u64,
@@ -145,6 +162,7 @@ impl Default for Transactions {
         Transactions {
             live: FixedHashMap::default(),
             stats: TransactionStats::default(),
+            response_ms: Vec::new(),
             last_purge: Timestamp::default(),
             purges: 0,
             sweep_at: MIN_SWEEP,
@@ -170,14 +188,16 @@ fn no_response(m: &Method) -> bool {
 }
 
 impl Transactions {
-    /// Classifies `msg` sent from `src` at `ts`; `info` describes it when it is a request.
+    /// Classifies `msg` (with Call-ID `call_id`, "" when missing) sent from
+    /// `src` at `ts`; `info` describes it when it is a request.
     pub fn observe(
         &mut self,
         msg: &SipMessage,
+        call_id: &str,
         src: std::net::SocketAddr,
         ts: Timestamp,
         info: impl FnOnce() -> RequestInfo,
-    ) -> TxVerdict {
+    ) -> TxVerdict<'_> {
         self.purge(ts);
         let Some((cseq, cmethod)) = &msg.cseq else {
             return match msg.method() {
@@ -191,28 +211,9 @@ impl Transactions {
                 }
             };
         };
-        let call_id = msg.call_id().unwrap_or("");
         let branch = msg.via_branch().unwrap_or("");
-        let view = (call_id, *cseq, cmethod, branch);
-        let key: &dyn KeyView = &view;
         match msg.status() {
             None => {
-                let old = self.live.get(key);
-                if let Some(tx) = old
-                    && !purged(tx, self.purges, self.last_purge)
-                    && tx.src == src
-                {
-                    self.stats.retransmissions += 1;
-                    return TxVerdict::Retransmission;
-                }
-                if let Some(tx) = old
-                    && tx.done_at.is_none()
-                    && purged(tx, self.purges, self.last_purge)
-                {
-                    self.stats.unanswered += 1;
-                }
-                self.stats.transactions += 1;
-                let info = info();
                 let mut text = String::with_capacity(call_id.len() + branch.len());
                 text.push_str(call_id);
                 text.push_str(branch);
@@ -222,23 +223,40 @@ impl Transactions {
                     cseq: *cseq,
                     method: cmethod.clone(),
                 };
-                self.live.insert(
-                    key,
-                    TxState {
-                        epoch: self.purges,
-                        done_at: no_response(&info.method).then_some(ts),
-                        info,
-                        src,
-                        final_code: None,
-                        provisional: 0,
-                    },
-                );
+                let (purges, last_purge) = (self.purges, self.last_purge);
+                let fresh = |info: RequestInfo| TxState {
+                    epoch: purges,
+                    done_at: no_response(&info.method).then_some(ts),
+                    info,
+                    src,
+                    final_code: None,
+                    provisional: 0,
+                };
+                match self.live.entry(key) {
+                    Entry::Occupied(mut o) => {
+                        let tx = o.get();
+                        if !purged(tx, purges, last_purge) && tx.src == src {
+                            self.stats.retransmissions += 1;
+                            return TxVerdict::Retransmission;
+                        }
+                        if tx.done_at.is_none() && purged(tx, purges, last_purge) {
+                            self.stats.unanswered += 1;
+                        }
+                        o.insert(fresh(info()));
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert(fresh(info()));
+                    }
+                }
+                self.stats.transactions += 1;
                 if self.live.len() >= self.sweep_at {
                     self.sweep();
                 }
                 TxVerdict::NewRequest
             }
             Some(code) => {
+                let view = (call_id, *cseq, cmethod, branch);
+                let key: &dyn KeyView = &view;
                 let (purges, last_purge) = (self.purges, self.last_purge);
                 let Some(tx) = self
                     .live
@@ -255,7 +273,7 @@ impl Transactions {
                         return TxVerdict::Retransmission;
                     }
                     tx.provisional |= bit;
-                    return TxVerdict::Response(Some(tx.info.clone()));
+                    return TxVerdict::Response(Some(&tx.info));
                 }
                 if tx.final_code.is_some() {
                     self.stats.retransmissions += 1;
@@ -266,16 +284,15 @@ impl Transactions {
                 tx.epoch = purges;
                 let ms = (ts.seconds_since(tx.info.ts) * 1000.0).max(0.0);
                 let method = tx.info.method.as_str();
-                match self.stats.response_ms.get_mut(method) {
-                    Some(t) => t.add(ms),
-                    None => self
-                        .stats
-                        .response_ms
-                        .entry(method.to_string())
-                        .or_default()
-                        .add(ms),
+                match self.response_ms.iter_mut().find(|(m, _)| **m == *method) {
+                    Some((_, t)) => t.add(ms),
+                    None => {
+                        let mut t = ResponseTimes::default();
+                        t.add(ms);
+                        self.response_ms.push((method.into(), t));
+                    }
                 }
-                TxVerdict::Response(Some(tx.info.clone()))
+                TxVerdict::Response(Some(&tx.info))
             }
         }
     }
@@ -309,6 +326,11 @@ impl Transactions {
     pub fn finish(mut self) -> TransactionStats {
         // Open ones a purge forgot were unanswered too.
         self.stats.unanswered += self.live.values().filter(|t| t.done_at.is_none()).count() as u64;
+        self.stats.response_ms = self
+            .response_ms
+            .into_iter()
+            .map(|(m, t)| (m.into_string(), t))
+            .collect();
         self.stats
     }
 

@@ -23,7 +23,7 @@ pub(crate) fn media(v: &MsgView<'_, '_>, f: &mut Findings) -> Vec<String> {
     ) {
         return Vec::new();
     }
-    let offered = content::unsupported_offer(v.ev.msg);
+    let offered = content::unsupported_offer(v.ev.msg, v.media_types());
     if offered.is_empty() {
         return offered;
     }
@@ -42,8 +42,8 @@ pub(crate) fn media(v: &MsgView<'_, '_>, f: &mut Findings) -> Vec<String> {
         format!(
             "{method} {who} offers {} ({} -> {}); KB 897567 General 1: only IM and presence are supported with public IM providers (no file transfer, audio, video or sharing)",
             offered.join(", "),
-            crate::analysis::view::party(v.ev.msg.from()),
-            crate::analysis::view::party(v.ev.msg.to()),
+            v.party_from(),
+            v.party_to(),
         ),
     );
     offered
@@ -167,7 +167,7 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     let capture = &v.ev.flow.capture;
     let kb =
         "KB 897567 General 4: a federated public IM user can only be in a two-party conversation";
-    let focus_in = |s: &str| s.to_ascii_lowercase().contains("app:conf:focus");
+    let focus_in = |s: &str| content::contains_ci(s.as_bytes(), b"app:conf:focus");
     match method {
         Method::Invite => {
             let uri = m.request_uri().unwrap_or("");
@@ -175,8 +175,8 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
                 [
                     Some(uri),
                     m.contact().map(|c| c.uri),
-                    m.from().map(|a| a.uri),
-                    m.to().map(|a| a.uri),
+                    v.from().map(|a| a.uri),
+                    v.to().map(|a| a.uri),
                 ]
                 .into_iter()
                 .flatten()
@@ -241,10 +241,11 @@ pub(crate) fn multiparty(v: &MsgView<'_, '_>, convs: &mut Conversations, f: &mut
     e.epoch = purges;
     e.ended = false;
     let mut grew = false;
-    for a in [m.from(), m.to()].into_iter().flatten() {
-        let party = crate::analysis::view::party_ref(Some(a));
-        if let Err(at) = e.parties.binary_search_by(|p| (**p).cmp(party.as_ref())) {
-            e.parties.insert(at, party.as_ref().into());
+    let from = v.from().map(|_| v.party_from());
+    let to = v.to().map(|_| v.party_to());
+    for party in [from, to].into_iter().flatten() {
+        if let Err(at) = e.parties.binary_search_by(|p| (**p).cmp(party)) {
+            e.parties.insert(at, party.into());
             grew = true;
         }
     }

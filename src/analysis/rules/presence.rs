@@ -6,7 +6,7 @@
 use crate::analysis::findings::{Evidence, Findings};
 use crate::analysis::model::PresenceStateReport;
 use crate::analysis::transactions::RequestInfo;
-use crate::analysis::view::{MsgView, Side, party};
+use crate::analysis::view::{MsgView, Side};
 use crate::sip::Method;
 
 /// PIC-PRESENCE-MAP: a state the receiving side shows differently. Once per
@@ -18,12 +18,12 @@ pub(crate) fn presence_map(v: &MsgView<'_, '_>, r: &PresenceStateReport, f: &mut
     }
     let (what, whom) = if r.direction == "in" {
         (
-            format!("{} user {}'s state", p.name, party(v.ev.msg.from())),
+            format!("{} user {}'s state", p.name, v.party_from()),
             "Lync/Communicator users".to_string(),
         )
     } else {
         (
-            format!("enterprise user {}'s state", party(v.ev.msg.from())),
+            format!("enterprise user {}'s state", v.party_from()),
             format!("{} users", p.name),
         )
     };
@@ -63,7 +63,7 @@ pub(crate) fn invalid_contact(v: &MsgView<'_, '_>, req: &RequestInfo, f: &mut Fi
     if !matches!(req.method, Method::Subscribe | Method::Invite) {
         return;
     }
-    let contact = party(v.ev.msg.to());
+    let contact = v.party_to();
     f.report(
         "PIC-INVALID-CONTACT",
         format!("{}|{}|{}", v.ev.flow.capture, v.call_id, req.frame),

@@ -3,69 +3,75 @@
 //! PIC-AOL-URL ("AOL specifics").
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 use crate::analysis::content;
 use crate::analysis::findings::Findings;
 use crate::analysis::im::ImState;
-use crate::analysis::view::{MsgView, Side, party, party_ref};
+use crate::analysis::view::{MsgView, Side};
 use crate::hash::FixedHashMap;
 use crate::sip::Method;
 
-/// First endpoint seen per (capture, enterprise user, provider): (endpoint id, frame).
+/// First endpoint seen per (capture, enterprise user, provider).
 #[derive(Default)]
-pub(crate) struct Endpoints {
-    /// Keyed by capture, user and provider, each written with its length
-    /// first (`5:a.pcap|17:alice@contoso.com|MSN`) so no two triples share a key.
-    first: FixedHashMap<String, (String, u64)>,
-    /// Where keys are written before they are looked up.
-    scratch: String,
+pub(crate) struct Endpoints<'p> {
+    /// By capture number and provider name, then by user: the user is
+    /// looked up as the message's own text, with no key to write first.
+    first: FixedHashMap<(usize, &'p str), FixedHashMap<Box<str>, Endpoint>>,
+}
+
+/// The first endpoint of one (capture, user, provider).
+struct Endpoint {
+    /// Its endpoint id.
+    epid: String,
+    /// The frame it was first seen in.
+    frame: u64,
+    /// The triple's PIC-MPOP finding exists: later messages cannot add to
+    /// it, so they are not looked at (their endpoint ids are not even read).
+    reported: bool,
 }
 
 /// The enterprise endpoint id of an outbound request: From `epid`, else the
 /// Contact GRUU instance (`opaque=user:epid:...`).
 fn endpoint_id<'m>(v: &MsgView<'m, '_>) -> Option<Cow<'m, str>> {
-    let m = v.ev.msg;
-    if let Some(e) = m.from().and_then(|a| a.epid()) {
+    if let Some(e) = v.from().and_then(|a| a.epid()) {
         return Some(e);
     }
-    let c = m.contact()?;
+    let c = v.ev.msg.contact()?;
     let opaque = c.uri_param("opaque")?;
     opaque.strip_prefix("user:epid:").map(Cow::Borrowed)
 }
 
 /// PIC-MPOP: one enterprise user talks to a provider from two or more endpoints.
-pub(crate) fn mpop(v: &MsgView<'_, '_>, eps: &mut Endpoints, f: &mut Findings) {
+pub(crate) fn mpop<'p>(v: &MsgView<'_, 'p>, eps: &mut Endpoints<'p>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
     if v.side != Side::Out || !v.is_request() {
         return;
     }
-    let Some(epid) = endpoint_id(v) else { return };
-    let user = party_ref(v.local());
+    let user = v.party_local();
     let capture = &v.ev.flow.capture;
-    let k = &mut eps.scratch;
-    k.clear();
-    let _ = write!(k, "{}", capture.len());
-    k.push(':');
-    k.push_str(capture);
-    k.push('|');
-    let _ = write!(k, "{}", user.len());
-    k.push(':');
-    k.push_str(&user);
-    k.push('|');
-    k.push_str(&p.name);
-    let (first, frame) = match eps.first.get(eps.scratch.as_str()) {
-        Some(e) => e,
-        None => {
-            let e = (epid.to_string(), v.ev.first.frame);
-            eps.first.insert(eps.scratch.clone(), e);
-            return;
-        }
-    };
-    if *first == epid {
+    let users = eps
+        .first
+        .entry((v.capture_no, p.name.as_str()))
+        .or_default();
+    let known = users.get_mut(user);
+    if known.as_ref().is_some_and(|e| e.reported) {
         return;
     }
-    let frame = *frame;
+    let Some(epid) = endpoint_id(v) else { return };
+    let Some(e) = known else {
+        let e = Endpoint {
+            epid: epid.into_owned(),
+            frame: v.ev.first.frame,
+            reported: false,
+        };
+        users.insert(user.into(), e);
+        return;
+    };
+    if e.epid == epid {
+        return;
+    }
+    e.reported = true;
+    let (first, frame) = (&e.epid, e.frame);
     f.report_with(
         "PIC-MPOP",
         format_args!("{}|{user}|{}", capture, p.name),
@@ -147,7 +153,7 @@ pub(crate) fn aol_url(v: &MsgView<'_, '_>, f: &mut Findings) {
         v.evidence(),
         format!(
             "message from AOL user {} carries a URL in AOL's rewritten form `_http://..._ (http:// ...)`; KB 897567 AOL: URLs sent by AOL users arrive rewritten",
-            party(v.ev.msg.from())
+            v.party_from()
         ),
     );
 }

@@ -4,36 +4,38 @@
 //! (Windows Live) specifics", EASI IDs).
 
 use crate::analysis::findings::Findings;
-use crate::analysis::flows::{DomainIndex, provider_domain};
+use crate::analysis::flows::DomainIndex;
 use crate::analysis::view::{MsgView, Side};
-use crate::providers::{Provider, is_easi};
+use crate::providers::is_easi;
 
-/// True when the host is an IP literal (no domain to judge).
+/// True when the host is an IP literal (no domain to judge). Only hex
+/// digits, dots and colons make up an address `IpAddr` parses, so a host
+/// with any other character is not parsed at all (most are domain names).
 fn is_ip_literal(host: &str) -> bool {
-    host.is_empty() || host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok()
-}
-
-/// True for a provider that takes EASI addresses (one listing msn.com).
-fn takes_easi(p: &Provider) -> bool {
-    provider_domain(p, "msn.com").is_some()
+    host.is_empty()
+        || host.starts_with('[')
+        || (host
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
+            && host.parse::<std::net::IpAddr>().is_ok())
 }
 
 /// PIC-UNKNOWN-SOURCE: the sender claims a provider's user (P-Asserted-Identity,
 /// From for requests, To for responses) but its address is outside that
 /// provider's ranges (or in another provider's). Once per flow and claim.
 pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
-    let Some(id) = v.sender_identity() else {
+    let Some(id) = v.sender() else {
         return;
     };
-    let host = id.host();
-    let Some((claimed, _)) = index.by_domain(&host) else {
+    let Some((claimed, _)) = id.listed else {
         return;
     };
     if claimed.ranges.is_empty() {
         return; // a partner defined by domain only: nothing to compare against
     }
     let src = v.ev.src.ip();
-    if claimed.contains(src) {
+    let from_flow_range = v.src_in_range && v.provider.is_some_and(|p| std::ptr::eq(p, claimed));
+    if from_flow_range || claimed.contains(src) {
         return;
     }
     let flow = v.ev.flow;
@@ -62,21 +64,23 @@ pub(crate) fn unknown_source(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &m
 
 /// PIC-DOMAIN: the provider-side party's domain is not on the provider's
 /// list, or is retired at the message's capture time. Once per flow and address.
-pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
+pub(crate) fn domain(v: &MsgView<'_, '_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
     if v.side == Side::Unknown {
         return;
     }
-    let Some(remote) = v.remote() else { return };
-    let host = remote.host();
-    if is_ip_literal(&host) {
+    let Some(remote) = v.remote_party() else {
+        return;
+    };
+    let host = &remote.host;
+    if is_ip_literal(host) {
         return;
     }
     let flow = v.ev.flow;
-    let addr = remote.address();
-    match index.by_domain(&host) {
+    match remote.listed {
         Some((owner, entry)) => {
             if entry.retired_at(v.time()) {
+                let addr = remote.address();
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&owner.name), || {
                     let day = entry.retired.map(|r| r.rfc3339()).unwrap_or_default();
                     (
@@ -91,6 +95,7 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findi
                     )
                 });
             } else if owner.name != p.name && v.side == Side::Out && v.is_request() {
+                let addr = remote.address();
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
                     (
                         v.evidence(),
@@ -106,9 +111,10 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findi
             // The enterprise chose this address (the To of its own request, or
             // of the provider's response to it): PIC-EASI judges it for MSN.
             let remote_is_addressed = (v.side == Side::Out) == v.is_request();
-            if remote_is_addressed && takes_easi(p) {
+            if remote_is_addressed && v.takes_easi {
                 return;
             }
+            let addr = remote.address();
             f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
                 (
                     v.evidence(),
@@ -124,15 +130,16 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findi
 
 /// PIC-EASI: an enterprise request through MSN to a non-provider domain not
 /// written as `user(domain)@msn.com`. Once per address.
-pub(crate) fn easi(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Findings) {
+pub(crate) fn easi(v: &MsgView<'_, '_>, f: &mut Findings) {
     let Some(p) = v.provider else { return };
-    if !takes_easi(p) || v.side != Side::Out || !v.is_request() {
+    if !v.takes_easi || v.side != Side::Out || !v.is_request() {
         return;
     }
-    let Some(remote) = v.remote() else { return };
-    let addr = remote.address();
-    let host = remote.host();
-    if is_ip_literal(&host) || is_easi(&addr) || index.by_domain(&host).is_some() {
+    let Some(remote) = v.remote_party() else {
+        return;
+    };
+    let (addr, host) = (remote.address(), &remote.host);
+    if is_ip_literal(host) || is_easi(&addr) || remote.listed.is_some() {
         return;
     }
     f.report_with(
@@ -150,4 +157,33 @@ pub(crate) fn easi(v: &MsgView<'_, '_>, index: &DomainIndex<'_>, f: &mut Finding
             )
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ip_literal;
+
+    #[test]
+    fn ip_literals_are_told_from_domains() {
+        for ip in [
+            "",
+            "[::1]",
+            "192.0.2.1",
+            "::1",
+            "::ffff:192.0.2.1",
+            "fe80::1",
+        ] {
+            assert!(is_ip_literal(ip), "{ip}");
+        }
+        for host in [
+            "hotmail.com",
+            "cafe.de",
+            "1.2.3",
+            "beef",
+            "192.0.2.1x",
+            "a.b.c.d",
+        ] {
+            assert!(!is_ip_literal(host), "{host}");
+        }
+    }
 }

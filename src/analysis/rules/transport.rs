@@ -33,11 +33,13 @@ pub(crate) fn plaintext(v: &MsgView<'_, '_>, f: &mut Findings) -> bool {
 }
 
 /// PIC-PORT: a provider connection where neither end uses TCP 5061; once per flow.
-/// True once the flow's finding exists: the caller keeps that in the flow's
-/// state and does not call again (nothing else de-duplicates it).
+/// True once the flow is judged (it has a provider): its finding exists or
+/// its ports comply, and neither can change. The caller keeps that in the
+/// flow's state and does not call again (nothing else de-duplicates it).
 pub(crate) fn port(v: &MsgView<'_, '_>, f: &mut Findings) -> bool {
     let Some(p) = v.provider else { return false };
-    port_with(&p.name, v.ev.flow, || v.evidence(), f)
+    port_with(&p.name, v.ev.flow, || v.evidence(), f);
+    true
 }
 
 /// PIC-PORT judged on the flow alone (e.g. an undecrypted TLS flow in a provider range).
