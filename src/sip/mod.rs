@@ -10,6 +10,7 @@ mod name_addr;
 mod parse;
 #[cfg(test)]
 mod perf;
+mod plain_lines;
 #[cfg(test)]
 mod samples;
 pub mod scan;

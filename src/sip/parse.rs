@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
+use super::plain_lines::split_plain;
 use super::scan::{self, HeaderEnd, StartLine};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
@@ -184,22 +185,36 @@ fn scan_message(
         None => return Err(SipParseError::StartLine(start_line_text(&bytes[..nl]))),
     };
     let mut unusual = !bytes[..nl].ends_with(b"\r");
-    let block = tb.get(tnl + 1..).unwrap_or(&[]);
+    let block_at = (tnl + 1).min(tb.len());
+    let block = &tb[block_at..];
     let mut headers: Vec<(Span, Span)> = Vec::with_capacity(24);
     let mut folded: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut iter = scan::HeaderIter::new(block);
-    for h in iter.by_ref() {
-        unusual |= valid && h.name.len() == 1;
-        let value = match h.value {
-            Cow::Borrowed(v) => span_of(tb, v),
-            Cow::Owned(v) => {
-                folded.push((headers.len(), v));
-                Span::default()
-            }
-        };
-        headers.push((span_of(tb, h.name), value));
+    // Plain CRLF blocks (nearly all) in one pass; anything else line by line.
+    let mut compact = false;
+    let plain = valid
+        && split_plain(block, |n, v| {
+            compact |= n.len() == 1;
+            let at = |r: std::ops::Range<usize>| Span::new(block_at + r.start, block_at + r.end);
+            headers.push((at(n), at(v)));
+        });
+    if plain {
+        unusual |= compact;
+    } else {
+        headers.clear();
+        let mut iter = scan::HeaderIter::new(block);
+        for h in iter.by_ref() {
+            unusual |= valid && h.name.len() == 1;
+            let value = match h.value {
+                Cow::Borrowed(v) => span_of(tb, v),
+                Cow::Owned(v) => {
+                    folded.push((headers.len(), v));
+                    Span::default()
+                }
+            };
+            headers.push((span_of(tb, h.name), value));
+        }
+        unusual |= iter.saw_unusual();
     }
-    unusual |= iter.saw_unusual();
     if !valid {
         unusual |= unusual_names_values(&bytes[end.headers_start..end.headers_end]);
     }
