@@ -77,6 +77,31 @@ const KNOWN: &[(&str, Method)] = &[
 impl Method {
     /// Parses a method token (case-sensitive per RFC 3261, but tolerant of case).
     pub fn from_token(t: &str) -> Method {
+        // Methods are upper-case on the wire: one `match` finds those
+        // without comparing against every known token case-insensitively.
+        let exact = match t {
+            "INVITE" => Some(Method::Invite),
+            "ACK" => Some(Method::Ack),
+            "BYE" => Some(Method::Bye),
+            "CANCEL" => Some(Method::Cancel),
+            "MESSAGE" => Some(Method::Message),
+            "INFO" => Some(Method::Info),
+            "REFER" => Some(Method::Refer),
+            "SUBSCRIBE" => Some(Method::Subscribe),
+            "NOTIFY" => Some(Method::Notify),
+            "BENOTIFY" => Some(Method::Benotify),
+            "SERVICE" => Some(Method::Service),
+            "NEGOTIATE" => Some(Method::Negotiate),
+            "OPTIONS" => Some(Method::Options),
+            "REGISTER" => Some(Method::Register),
+            "UPDATE" => Some(Method::Update),
+            "PRACK" => Some(Method::Prack),
+            "PUBLISH" => Some(Method::Publish),
+            _ => None,
+        };
+        if let Some(m) = exact {
+            return m;
+        }
         KNOWN
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(t))

@@ -309,30 +309,16 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
     let mut seen_via = false;
     let text = msg.text.as_str();
     for &(ns, vs) in &msg.headers {
-        let n = ns.get(text).as_bytes();
-        let value = vs.get(text);
-        let field = match n.len() {
-            1 => match n[0].to_ascii_lowercase() {
-                b'i' => Field::CallId,
-                b'f' => Field::From,
-                b't' => Field::To,
-                b'm' => Field::Contact,
-                b'v' => Field::Via,
-                b'c' => Field::ContentType,
-                b'l' => Field::ContentLength,
-                _ => continue,
-            },
-            2 if n.eq_ignore_ascii_case(b"to") => Field::To,
-            3 if n.eq_ignore_ascii_case(b"via") => Field::Via,
-            4 if n.eq_ignore_ascii_case(b"from") => Field::From,
-            4 if n.eq_ignore_ascii_case(b"cseq") => Field::CSeq,
-            7 if n.eq_ignore_ascii_case(b"call-id") => Field::CallId,
-            7 if n.eq_ignore_ascii_case(b"contact") => Field::Contact,
-            12 if n.eq_ignore_ascii_case(b"content-type") => Field::ContentType,
-            14 if n.eq_ignore_ascii_case(b"content-length") => Field::ContentLength,
-            19 if n.eq_ignore_ascii_case(b"p-asserted-identity") => Field::Pai,
-            _ => continue,
+        // Names are ASCII-delimited slices of the text: compared as bytes,
+        // and only the values of typed headers are looked up as text.
+        let n = text
+            .as_bytes()
+            .get(ns.start as usize..ns.end as usize)
+            .unwrap_or(&[]);
+        let Some(field) = field_of(n) else {
+            continue;
         };
+        let value = vs.get(text);
         let na = |v: &str| NameAddrSpans::of(text, &parse_name_addr(v));
         match field {
             Field::CallId => set_once(&mut msg.call_id, || Span::of(text, value)),
@@ -361,6 +347,84 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
         }
     }
     content_length
+}
+
+/// The typed field a header name (as written, any case, compact or full) fills.
+fn field_of(n: &[u8]) -> Option<Field> {
+    // Length and first letter rule out nearly every other header before any
+    // case-insensitive comparison.
+    let first = n.first()?.to_ascii_lowercase();
+    let (full, field) = match (n.len(), first) {
+        (1, _) => {
+            return match first {
+                b'i' => Some(Field::CallId),
+                b'f' => Some(Field::From),
+                b't' => Some(Field::To),
+                b'm' => Some(Field::Contact),
+                b'v' => Some(Field::Via),
+                b'c' => Some(Field::ContentType),
+                b'l' => Some(Field::ContentLength),
+                _ => None,
+            };
+        }
+        (2, b't') => ("to", Field::To),
+        (3, b'v') => ("via", Field::Via),
+        (4, b'f') => ("from", Field::From),
+        (4, b'c') => ("cseq", Field::CSeq),
+        (7, b'c') => match n.get(2).map(u8::to_ascii_lowercase) {
+            Some(b'l') => ("call-id", Field::CallId),
+            _ => ("contact", Field::Contact),
+        },
+        (12, b'c') => ("content-type", Field::ContentType),
+        (14, b'c') => ("content-length", Field::ContentLength),
+        (19, b'p') => ("p-asserted-identity", Field::Pai),
+        _ => return None,
+    };
+    eq_lower(n, full.as_bytes()).then_some(field)
+}
+
+/// `n` equals `lower` (lower-case letters, digits and `-`) ignoring ASCII
+/// case: a word at a time, where `eq_ignore_ascii_case` folds every byte.
+fn eq_lower(n: &[u8], lower: &[u8]) -> bool {
+    if n.len() != lower.len() {
+        return false;
+    }
+    // Bit 0x20 is ignored where `lower` has a letter (bit 0x40 set), so
+    // there both cases match; every other byte must be equal.
+    let same = |a: u64, t: u64| a | ((t & 0x4040_4040_4040_4040) >> 1) == t;
+    let word = |b: &[u8], i: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(s) = b.get(i..i + 8) {
+            w.copy_from_slice(s);
+        }
+        u64::from_le_bytes(w)
+    };
+    let half = |b: &[u8], i: usize| -> u64 {
+        let mut w = [0u8; 4];
+        if let Some(s) = b.get(i..i + 4) {
+            w.copy_from_slice(s);
+        }
+        u64::from(u32::from_le_bytes(w))
+    };
+    let len = n.len();
+    match len {
+        0..4 => n
+            .iter()
+            .zip(lower)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b),
+        // Two words, overlapping when the length is not a multiple.
+        4..8 => same(half(n, 0), half(lower, 0)) && same(half(n, len - 4), half(lower, len - 4)),
+        _ => {
+            let mut i = 0;
+            while i + 8 < len {
+                if !same(word(n, i), word(lower, i)) {
+                    return false;
+                }
+                i += 8;
+            }
+            same(word(n, len - 8), word(lower, len - 8))
+        }
+    }
 }
 
 /// The headers with a typed field.
@@ -606,6 +670,69 @@ mod tests {
         }
         let m = parse_message(junk[0]).unwrap();
         assert_eq!(m.parsed_by, ParsedBy::Tolerant);
+    }
+
+    #[test]
+    fn typed_names_any_case() {
+        for (name, field) in [
+            ("to", Some("to")),
+            ("T", Some("to")),
+            ("VIA", Some("via")),
+            ("From", Some("from")),
+            ("cSeQ", Some("cseq")),
+            ("Call-ID", Some("call-id")),
+            ("i", Some("call-id")),
+            ("Contact", Some("contact")),
+            ("CONTENT-TYPE", Some("content-type")),
+            ("Content-Length", Some("content-length")),
+            ("P-Asserted-Identity", Some("p-asserted-identity")),
+            ("Call_ID", None),
+            ("Call\rID", None),
+            ("Contacts", None),
+            ("Content-Lengt\u{0}", None),
+            ("P-Asserted-Identit\u{19}", None),
+            ("Max-Forwards", None),
+            ("k", None),
+            ("", None),
+        ] {
+            let want = field.map(canonical);
+            assert_eq!(field_of(name.as_bytes()).map(|f| f as u8), want, "{name:?}");
+        }
+        // Every byte that is not a letter must match exactly.
+        for b in 0..=255u8 {
+            let mut n = b"content-length".to_vec();
+            n[7] = b;
+            assert_eq!(eq_lower(&n, b"content-length"), b == b'-', "{b}");
+            n[7] = b'-';
+            n[0] = b;
+            assert_eq!(
+                eq_lower(&n, b"content-length"),
+                b.eq_ignore_ascii_case(&b'c'),
+                "{b}"
+            );
+            let mut v = b"via".to_vec();
+            v[1] = b;
+            assert_eq!(eq_lower(&v, b"via"), b.eq_ignore_ascii_case(&b'i'), "{b}");
+            let mut f = b"from".to_vec();
+            f[3] = b;
+            assert_eq!(eq_lower(&f, b"from"), b.eq_ignore_ascii_case(&b'm'), "{b}");
+        }
+    }
+
+    /// The field a lower-case full name stands for, as a number.
+    fn canonical(f: &str) -> u8 {
+        let field = match f {
+            "to" => Field::To,
+            "via" => Field::Via,
+            "from" => Field::From,
+            "cseq" => Field::CSeq,
+            "call-id" => Field::CallId,
+            "contact" => Field::Contact,
+            "content-type" => Field::ContentType,
+            "content-length" => Field::ContentLength,
+            _ => Field::Pai,
+        };
+        field as u8
     }
 
     #[test]
