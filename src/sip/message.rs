@@ -423,7 +423,7 @@ impl SipMessage {
 
 /// `user@host` of a URI, scheme and URI parameters removed, host lower-cased.
 pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
-    let u = uri.trim();
+    let u = trim(uri);
     let u = u
         .strip_prefix("sip:")
         .or_else(|| u.strip_prefix("sips:"))
@@ -454,7 +454,10 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
 
 /// The host part of a `user@host` address (already lower-cased).
 fn host_of(a: &str) -> Cow<'_, str> {
-    let host = memchr::memrchr(b'@', a.as_bytes()).map_or(a, |at| &a[at + 1..]);
+    let host = a
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(a, |at| &a[at + 1..]);
     // strip :port (but keep IPv6 literals intact)
     if host.starts_with('[') {
         let inner = host.split(']').next().unwrap_or(host);
@@ -463,7 +466,20 @@ fn host_of(a: &str) -> Cow<'_, str> {
             _ => Cow::Owned(format!("{inner}]")),
         };
     }
-    Cow::Borrowed(&host[..memchr::memchr(b':', host.as_bytes()).unwrap_or(host.len())])
+    Cow::Borrowed(&host[..host.bytes().position(|b| b == b':').unwrap_or(host.len())])
+}
+
+/// `str::trim`, without decoding characters when both ends are ASCII and
+/// not whitespace (header values come trimmed of ASCII blanks already).
+pub(crate) fn trim(s: &str) -> &str {
+    let plain =
+        |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !matches!(b, b'\t'..=b'\r' | b' '));
+    let b = s.as_bytes();
+    if plain(b.first()) && plain(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 /// `s` lower-cased, borrowed when it already is.
@@ -472,5 +488,37 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r",
+            "\u{a0}a",
+            "a\u{a0}",
+            "\u{3000}a\u{2003}",
+            "é",
+            "aé",
+            "\u{b}a\u{c}",
+            "\u{1c}a\u{1f}",
+            "\u{85}",
+            "a b",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+        for b in 0..=127u8 {
+            let s = format!("{}x{}", b as char, b as char);
+            assert_eq!(trim(&s), s.trim(), "{b}");
+        }
     }
 }

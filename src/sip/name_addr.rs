@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::message::{lower, uri_address, uri_host};
+use super::message::{lower, trim, uri_address, uri_host};
 
 /// A name-addr / addr-spec header value: `"Name" <sip:u@h;p>;tag=x;epid=y`, borrowed from the message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -180,21 +180,19 @@ pub fn parse_name_addr(value: &str) -> NameAddr<'_> {
 /// The common `<uri>;params` form without quotes or commas after the `>`:
 /// what the general parser makes of it, found directly.
 fn plain_angle(value: &str) -> Option<NameAddr<'_>> {
-    let v = value.trim();
+    let v = trim(value);
     let inner = v.strip_prefix('<')?;
     let b = inner.as_bytes();
-    if memchr::memchr(b'"', b).is_some() {
-        return None;
-    }
-    let gt = memchr::memchr(b'>', b)?;
+    // No quote anywhere, and no comma after the first `>`.
+    let gt = memchr::memchr2(b'"', b'>', b).filter(|&i| b[i] == b'>')?;
     let after = &inner[gt + 1..];
-    if memchr::memchr(b',', after.as_bytes()).is_some() {
+    if memchr::memchr2(b'"', b',', after.as_bytes()).is_some() {
         return None;
     }
     Some(NameAddr {
         display_raw: None,
         display_quoted: false,
-        uri: inner[..gt].trim(),
+        uri: trim(&inner[..gt]),
         params_raw: after,
         addr: None,
         host: None,
