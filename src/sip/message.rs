@@ -430,8 +430,22 @@ pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
         .or_else(|| u.strip_prefix("SIP:"))
         .or_else(|| u.strip_prefix("tel:"))
         .unwrap_or(u);
-    let u = &u[..memchr::memchr2(b';', b'?', u.as_bytes()).unwrap_or(u.len())];
-    match memchr::memrchr(b'@', u.as_bytes()) {
+    // One pass over these few bytes: the end of the address (`;` or `?`)
+    // and its last `@` (two `memchr` calls cost more).
+    let mut end = u.len();
+    let mut last_at = None;
+    for (i, b) in u.bytes().enumerate() {
+        match b {
+            b';' | b'?' => {
+                end = i;
+                break;
+            }
+            b'@' => last_at = Some(i),
+            _ => {}
+        }
+    }
+    let u = &u[..end];
+    match last_at {
         Some(at) => {
             let host = &u[at + 1..];
             if host.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -454,10 +468,20 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
 
 /// The host part of a `user@host` address (already lower-cased).
 fn host_of(a: &str) -> Cow<'_, str> {
-    let host = a
-        .bytes()
-        .rposition(|b| b == b'@')
-        .map_or(a, |at| &a[at + 1..]);
+    // From the end back to the last `@`, noting the first `:` after it.
+    let mut from = 0;
+    let mut colon = None;
+    for (i, b) in a.bytes().enumerate().rev() {
+        match b {
+            b'@' => {
+                from = i + 1;
+                break;
+            }
+            b':' => colon = Some(i),
+            _ => {}
+        }
+    }
+    let host = &a[from..];
     // strip :port (but keep IPv6 literals intact)
     if host.starts_with('[') {
         let inner = host.split(']').next().unwrap_or(host);
@@ -466,7 +490,7 @@ fn host_of(a: &str) -> Cow<'_, str> {
             _ => Cow::Owned(format!("{inner}]")),
         };
     }
-    Cow::Borrowed(&host[..host.bytes().position(|b| b == b':').unwrap_or(host.len())])
+    Cow::Borrowed(&a[from..colon.unwrap_or(a.len())])
 }
 
 /// `str::trim`, without decoding characters when both ends are ASCII and
@@ -494,6 +518,35 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_and_host_forms() {
+        for (uri, addr, host) in [
+            ("sip:alice@contoso.com", "alice@contoso.com", "contoso.com"),
+            (
+                " sips:Bob@Hotmail.COM;transport=tls ",
+                "Bob@hotmail.com",
+                "hotmail.com",
+            ),
+            ("SIP:a@b:5061?x=1", "a@b:5061", "b"),
+            ("tel:+1555;phone-context=x", "+1555", "+1555"),
+            ("sip:a@b@c.org", "a@b@c.org", "c.org"),
+            ("sip:a:pw@h:1:2", "a:pw@h:1:2", "h"),
+            (
+                "sip:EDGE.contoso.com:5061",
+                "edge.contoso.com:5061",
+                "edge.contoso.com",
+            ),
+            ("sip:u@[::1]:5060", "u@[::1]:5060", "[::1]"),
+            ("sip:[::1", "[::1", "[::1]"),
+            ("", "", ""),
+            ("sip:;@x", "", ""),
+            ("@", "@", ""),
+        ] {
+            assert_eq!(uri_address(uri), addr, "{uri:?}");
+            assert_eq!(uri_host(uri), host, "{uri:?}");
+        }
+    }
 
     #[test]
     fn trim_is_str_trim() {
