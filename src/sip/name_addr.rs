@@ -45,6 +45,27 @@ impl<'a> NameAddr<'a> {
 
     /// A header parameter by (case-insensitive) name.
     pub fn param(&self, name: &str) -> Option<Cow<'a, str>> {
+        // Parameters without quotes (`;tag=x;epid=y`, nearly all) are
+        // split in place: what `params()` yields for them, without lower-
+        // casing every name or looking for quotes piece by piece.
+        let raw = self.params_raw;
+        if raw.bytes().all(|b| b.is_ascii() && b != b'"') {
+            let rest = trim(raw).strip_prefix(';')?;
+            for p in rest.split(';') {
+                let p = trim(p);
+                if p.is_empty() {
+                    continue;
+                }
+                let (n, v) = match p.split_once('=') {
+                    Some((n, v)) => (trim(n), Some(trim(v))),
+                    None => (p, None),
+                };
+                if n.eq_ignore_ascii_case(name) {
+                    return v.map(Cow::Borrowed);
+                }
+            }
+            return None;
+        }
         self.params()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .and_then(|(_, v)| v)
@@ -393,6 +414,34 @@ mod tests {
         assert!(plain_angle("<sip:a@b>;x, <sip:c@d>").is_none());
         assert!(plain_angle("\"A\" <sip:a@b>").is_none());
         assert!(plain_angle("<sip:a@b;lr").is_none());
+    }
+
+    #[test]
+    fn param_matches_params() {
+        for raw in [
+            ";tag=8d2f0c;epid=5f1e6c2b9a",
+            "  ;TAG = 1 ; epid=;x",
+            ";;tag;tag=2",
+            "tag=1;epid=2",
+            "; \u{b}tag\u{b}=\u{c}v\u{b} ;",
+            ";tag=\"q;r\";epid=e",
+            ";tag=é;epid=1",
+            "",
+            ";",
+            ";=x;tag",
+        ] {
+            let n = NameAddr {
+                params_raw: raw,
+                ..NameAddr::default()
+            };
+            for want in ["tag", "epid", "x", "", "TAG"] {
+                let general = n
+                    .params()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(want))
+                    .and_then(|(_, v)| v);
+                assert_eq!(n.param(want), general, "{raw:?} {want:?}");
+            }
+        }
     }
 
     #[test]
