@@ -29,7 +29,7 @@ use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
 use super::plain_lines::split_plain;
-use super::scan::{self, HeaderEnd, StartLine};
+use super::scan::{self, HeaderEnd, StartLine, eq_lower};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
 
@@ -381,50 +381,6 @@ fn field_of(n: &[u8]) -> Option<Field> {
         _ => return None,
     };
     eq_lower(n, full.as_bytes()).then_some(field)
-}
-
-/// `n` equals `lower` (lower-case letters, digits and `-`) ignoring ASCII
-/// case: a word at a time, where `eq_ignore_ascii_case` folds every byte.
-fn eq_lower(n: &[u8], lower: &[u8]) -> bool {
-    if n.len() != lower.len() {
-        return false;
-    }
-    // Bit 0x20 is ignored where `lower` has a letter (bit 0x40 set), so
-    // there both cases match; every other byte must be equal.
-    let same = |a: u64, t: u64| a | ((t & 0x4040_4040_4040_4040) >> 1) == t;
-    let word = |b: &[u8], i: usize| -> u64 {
-        let mut w = [0u8; 8];
-        if let Some(s) = b.get(i..i + 8) {
-            w.copy_from_slice(s);
-        }
-        u64::from_le_bytes(w)
-    };
-    let half = |b: &[u8], i: usize| -> u64 {
-        let mut w = [0u8; 4];
-        if let Some(s) = b.get(i..i + 4) {
-            w.copy_from_slice(s);
-        }
-        u64::from(u32::from_le_bytes(w))
-    };
-    let len = n.len();
-    match len {
-        0..4 => n
-            .iter()
-            .zip(lower)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b),
-        // Two words, overlapping when the length is not a multiple.
-        4..8 => same(half(n, 0), half(lower, 0)) && same(half(n, len - 4), half(lower, len - 4)),
-        _ => {
-            let mut i = 0;
-            while i + 8 < len {
-                if !same(word(n, i), word(lower, i)) {
-                    return false;
-                }
-                i += 8;
-            }
-            same(word(n, len - 8), word(lower, len - 8))
-        }
-    }
 }
 
 /// The headers with a typed field.
