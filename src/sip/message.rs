@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::body::presence::{PresenceState, parse_presence};
+use super::short_find::{find2, rfind};
 
 pub use super::name_addr::NameAddr;
 
@@ -430,20 +431,8 @@ pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
         .or_else(|| u.strip_prefix("SIP:"))
         .or_else(|| u.strip_prefix("tel:"))
         .unwrap_or(u);
-    // One pass over these few bytes: the end of the address (`;` or `?`)
-    // and its last `@` (two `memchr` calls cost more).
-    let mut end = u.len();
-    let mut last_at = None;
-    for (i, b) in u.bytes().enumerate() {
-        match b {
-            b';' | b'?' => {
-                end = i;
-                break;
-            }
-            b'@' => last_at = Some(i),
-            _ => {}
-        }
-    }
+    let end = find2(u.as_bytes(), b';', b'?').unwrap_or(u.len());
+    let last_at = rfind(&u.as_bytes()[..end], b'@');
     let u = &u[..end];
     match last_at {
         Some(at) => {
@@ -468,19 +457,7 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
 
 /// The host part of a `user@host` address (already lower-cased).
 fn host_of(a: &str) -> Cow<'_, str> {
-    // From the end back to the last `@`, noting the first `:` after it.
-    let mut from = 0;
-    let mut colon = None;
-    for (i, b) in a.bytes().enumerate().rev() {
-        match b {
-            b'@' => {
-                from = i + 1;
-                break;
-            }
-            b':' => colon = Some(i),
-            _ => {}
-        }
-    }
+    let from = rfind(a.as_bytes(), b'@').map_or(0, |at| at + 1);
     let host = &a[from..];
     // strip :port (but keep IPv6 literals intact)
     if host.starts_with('[') {
@@ -490,7 +467,8 @@ fn host_of(a: &str) -> Cow<'_, str> {
             _ => Cow::Owned(format!("{inner}]")),
         };
     }
-    Cow::Borrowed(&a[from..colon.unwrap_or(a.len())])
+    let colon = host.bytes().position(|b| b == b':');
+    Cow::Borrowed(&host[..colon.unwrap_or(host.len())])
 }
 
 /// `str::trim`, without decoding characters when both ends are ASCII and

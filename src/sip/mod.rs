@@ -14,6 +14,7 @@ mod plain_lines;
 #[cfg(test)]
 mod samples;
 pub mod scan;
+mod short_find;
 
 pub use framing::{FramerStats, MAX_BODY_BYTES, MAX_HEADER_BYTES, RawMessage, SipFramer};
 pub use message::{Header, MessageKind, Method, NameAddr, ParsedBy, SipMessage};

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::message::{lower, trim, uri_address, uri_host};
+use super::short_find::find2;
 
 /// A name-addr / addr-spec header value: `"Name" <sip:u@h;p>;tag=x;epid=y`, borrowed from the message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -205,9 +206,9 @@ fn plain_angle(value: &str) -> Option<NameAddr<'_>> {
     let inner = v.strip_prefix('<')?;
     let b = inner.as_bytes();
     // No quote anywhere, and no comma after the first `>`.
-    let gt = memchr::memchr2(b'"', b'>', b).filter(|&i| b[i] == b'>')?;
+    let gt = find2(b, b'"', b'>').filter(|&i| b[i] == b'>')?;
     let after = &inner[gt + 1..];
-    if memchr::memchr2(b'"', b',', after.as_bytes()).is_some() {
+    if find2(after.as_bytes(), b'"', b',').is_some() {
         return None;
     }
     Some(NameAddr {

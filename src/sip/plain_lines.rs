@@ -19,10 +19,10 @@
 
 use std::ops::Range;
 
+use super::short_find::{LANES, eq_mask};
+
 /// Bytes looked at per step of the line search.
 const BLOCK: usize = 64;
-/// Bytes one SSE2 compare looks at.
-const LANES: usize = 16;
 
 /// Splits a plain header block into (name, value) byte ranges, both trimmed as
 /// [`super::scan::HeaderIter`] trims them, calling `each` per header in order.
@@ -116,33 +116,6 @@ fn newlines(block: &[u8], base: usize) -> u64 {
             newlines(&tail, 0)
         }
     }
-}
-
-/// Bit `i` set when `chunk[i] == byte`.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn eq_mask(chunk: &[u8; LANES], byte: u8) -> u32 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86_64 baseline, so the intrinsics are
-    // always available; the unaligned load reads the 16 bytes of `chunk`.
-    let m = unsafe {
-        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8)))
-    };
-    // movemask sets only the low 16 bits.
-    m as u32
-}
-
-/// Bit `i` set when `chunk[i] == byte`.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn eq_mask(chunk: &[u8; LANES], byte: u8) -> u32 {
-    chunk
-        .iter()
-        .enumerate()
-        .fold(0, |m, (i, &b)| m | u32::from(b == byte) << i)
 }
 
 #[cfg(test)]
