@@ -57,7 +57,7 @@ fn plain_line(block: &[u8], start: usize, at: usize) -> Option<(Range<usize>, Ra
         .checked_sub(1)
         .filter(|&cr| block.get(cr) == Some(&b'\r'))?;
     // Not folded or blank, and the name needs no trimming.
-    if blank(*block.get(start)?) || start >= cr {
+    if start >= cr || blank(block[start]) {
         return None;
     }
     let colon = first_colon(block, start, cr)?;
@@ -82,13 +82,14 @@ fn first_colon(block: &[u8], from: usize, to: usize) -> Option<usize> {
         let Some(chunk) = block.get(i..).and_then(<[u8]>::first_chunk) else {
             break;
         };
-        let mut m = eq_mask(chunk, b':');
-        if to - i < LANES {
-            // The compare looked past the line end.
-            m &= (1 << (to - i)) - 1;
-        }
+        let m = eq_mask(chunk, b':');
         if m != 0 {
-            return Some(i + m.trailing_zeros() as usize);
+            // The compare may have looked past the line end.
+            let colon = i + m.trailing_zeros() as usize;
+            return (colon < to).then_some(colon);
+        }
+        if to - i <= LANES {
+            return None;
         }
         i += LANES;
     }
