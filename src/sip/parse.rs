@@ -1,7 +1,9 @@
 //! SIP message parsing.
 //!
 //! The model is always filled by one zero-copy header scanner
-//! ([`super::scan`]), whichever parser accepts the message, so the typed
+//! ([`super::scan`]; plain CRLF header blocks, nearly all, are split by
+//! [`super::plain_lines`], which yields the same headers in one pass),
+//! whichever parser accepts the message, so the typed
 //! fields are identical for messages `rsip` accepts and for those it refuses
 //! (rsip 0.4 rejects BENOTIFY and SERVICE, and tokenizes neither folded
 //! lines nor compact forms). `rsip` decides [`ParsedBy`].
