@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::body::presence::{PresenceState, parse_presence};
+use super::short_find::{find2, rfind};
 
 pub use super::name_addr::NameAddr;
 
@@ -77,6 +78,31 @@ const KNOWN: &[(&str, Method)] = &[
 impl Method {
     /// Parses a method token (case-sensitive per RFC 3261, but tolerant of case).
     pub fn from_token(t: &str) -> Method {
+        // Methods are upper-case on the wire: one `match` finds those
+        // without comparing against every known token case-insensitively.
+        let exact = match t {
+            "INVITE" => Some(Method::Invite),
+            "ACK" => Some(Method::Ack),
+            "BYE" => Some(Method::Bye),
+            "CANCEL" => Some(Method::Cancel),
+            "MESSAGE" => Some(Method::Message),
+            "INFO" => Some(Method::Info),
+            "REFER" => Some(Method::Refer),
+            "SUBSCRIBE" => Some(Method::Subscribe),
+            "NOTIFY" => Some(Method::Notify),
+            "BENOTIFY" => Some(Method::Benotify),
+            "SERVICE" => Some(Method::Service),
+            "NEGOTIATE" => Some(Method::Negotiate),
+            "OPTIONS" => Some(Method::Options),
+            "REGISTER" => Some(Method::Register),
+            "UPDATE" => Some(Method::Update),
+            "PRACK" => Some(Method::Prack),
+            "PUBLISH" => Some(Method::Publish),
+            _ => None,
+        };
+        if let Some(m) = exact {
+            return m;
+        }
         KNOWN
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(t))
@@ -398,15 +424,17 @@ impl SipMessage {
 
 /// `user@host` of a URI, scheme and URI parameters removed, host lower-cased.
 pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
-    let u = uri.trim();
+    let u = trim(uri);
     let u = u
         .strip_prefix("sip:")
         .or_else(|| u.strip_prefix("sips:"))
         .or_else(|| u.strip_prefix("SIP:"))
         .or_else(|| u.strip_prefix("tel:"))
         .unwrap_or(u);
-    let u = &u[..memchr::memchr2(b';', b'?', u.as_bytes()).unwrap_or(u.len())];
-    match memchr::memrchr(b'@', u.as_bytes()) {
+    let end = find2(u.as_bytes(), b';', b'?').unwrap_or(u.len());
+    let last_at = rfind(&u.as_bytes()[..end], b'@');
+    let u = &u[..end];
+    match last_at {
         Some(at) => {
             let host = &u[at + 1..];
             if host.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -429,7 +457,8 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
 
 /// The host part of a `user@host` address (already lower-cased).
 fn host_of(a: &str) -> Cow<'_, str> {
-    let host = memchr::memrchr(b'@', a.as_bytes()).map_or(a, |at| &a[at + 1..]);
+    let from = rfind(a.as_bytes(), b'@').map_or(0, |at| at + 1);
+    let host = &a[from..];
     // strip :port (but keep IPv6 literals intact)
     if host.starts_with('[') {
         let inner = host.split(']').next().unwrap_or(host);
@@ -438,7 +467,21 @@ fn host_of(a: &str) -> Cow<'_, str> {
             _ => Cow::Owned(format!("{inner}]")),
         };
     }
-    Cow::Borrowed(&host[..memchr::memchr(b':', host.as_bytes()).unwrap_or(host.len())])
+    let colon = host.bytes().position(|b| b == b':');
+    Cow::Borrowed(&host[..colon.unwrap_or(host.len())])
+}
+
+/// `str::trim`, without decoding characters when both ends are ASCII and
+/// not whitespace (header values come trimmed of ASCII blanks already).
+pub(crate) fn trim(s: &str) -> &str {
+    let plain =
+        |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !matches!(b, b'\t'..=b'\r' | b' '));
+    let b = s.as_bytes();
+    if plain(b.first()) && plain(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 /// `s` lower-cased, borrowed when it already is.
@@ -447,5 +490,66 @@ pub(crate) fn lower(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_and_host_forms() {
+        for (uri, addr, host) in [
+            ("sip:alice@contoso.com", "alice@contoso.com", "contoso.com"),
+            (
+                " sips:Bob@Hotmail.COM;transport=tls ",
+                "Bob@hotmail.com",
+                "hotmail.com",
+            ),
+            ("SIP:a@b:5061?x=1", "a@b:5061", "b"),
+            ("tel:+1555;phone-context=x", "+1555", "+1555"),
+            ("sip:a@b@c.org", "a@b@c.org", "c.org"),
+            ("sip:a:pw@h:1:2", "a:pw@h:1:2", "h"),
+            (
+                "sip:EDGE.contoso.com:5061",
+                "edge.contoso.com:5061",
+                "edge.contoso.com",
+            ),
+            ("sip:u@[::1]:5060", "u@[::1]:5060", "[::1]"),
+            ("sip:[::1", "[::1", "[::1]"),
+            ("", "", ""),
+            ("sip:;@x", "", ""),
+            ("@", "@", ""),
+        ] {
+            assert_eq!(uri_address(uri), addr, "{uri:?}");
+            assert_eq!(uri_host(uri), host, "{uri:?}");
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r",
+            "\u{a0}a",
+            "a\u{a0}",
+            "\u{3000}a\u{2003}",
+            "é",
+            "aé",
+            "\u{b}a\u{c}",
+            "\u{1c}a\u{1f}",
+            "\u{85}",
+            "a b",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+        for b in 0..=127u8 {
+            let s = format!("{}x{}", b as char, b as char);
+            assert_eq!(trim(&s), s.trim(), "{b}");
+        }
     }
 }

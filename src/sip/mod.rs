@@ -10,9 +10,11 @@ mod name_addr;
 mod parse;
 #[cfg(test)]
 mod perf;
+mod plain_lines;
 #[cfg(test)]
 mod samples;
 pub mod scan;
+mod short_find;
 
 pub use framing::{FramerStats, MAX_BODY_BYTES, MAX_HEADER_BYTES, RawMessage, SipFramer};
 pub use message::{Header, MessageKind, Method, NameAddr, ParsedBy, SipMessage};

@@ -6,7 +6,8 @@
 
 use std::borrow::Cow;
 
-use super::message::{lower, uri_address, uri_host};
+use super::message::{lower, trim, uri_address, uri_host};
+use super::short_find::find2;
 
 /// A name-addr / addr-spec header value: `"Name" <sip:u@h;p>;tag=x;epid=y`, borrowed from the message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,6 +46,27 @@ impl<'a> NameAddr<'a> {
 
     /// A header parameter by (case-insensitive) name.
     pub fn param(&self, name: &str) -> Option<Cow<'a, str>> {
+        // Parameters without quotes (`;tag=x;epid=y`, nearly all) are
+        // split in place: what `params()` yields for them, without lower-
+        // casing every name or looking for quotes piece by piece.
+        let raw = self.params_raw;
+        if raw.bytes().all(|b| b.is_ascii() && b != b'"') {
+            let rest = trim(raw).strip_prefix(';')?;
+            for p in rest.split(';') {
+                let p = trim(p);
+                if p.is_empty() {
+                    continue;
+                }
+                let (n, v) = match p.split_once('=') {
+                    Some((n, v)) => (trim(n), Some(trim(v))),
+                    None => (p, None),
+                };
+                if n.eq_ignore_ascii_case(name) {
+                    return v.map(Cow::Borrowed);
+                }
+            }
+            return None;
+        }
         self.params()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .and_then(|(_, v)| v)
@@ -180,21 +202,19 @@ pub fn parse_name_addr(value: &str) -> NameAddr<'_> {
 /// The common `<uri>;params` form without quotes or commas after the `>`:
 /// what the general parser makes of it, found directly.
 fn plain_angle(value: &str) -> Option<NameAddr<'_>> {
-    let v = value.trim();
+    let v = trim(value);
     let inner = v.strip_prefix('<')?;
     let b = inner.as_bytes();
-    if memchr::memchr(b'"', b).is_some() {
-        return None;
-    }
-    let gt = memchr::memchr(b'>', b)?;
+    // No quote anywhere, and no comma after the first `>`.
+    let gt = find2(b, b'"', b'>').filter(|&i| b[i] == b'>')?;
     let after = &inner[gt + 1..];
-    if memchr::memchr(b',', after.as_bytes()).is_some() {
+    if find2(after.as_bytes(), b'"', b',').is_some() {
         return None;
     }
     Some(NameAddr {
         display_raw: None,
         display_quoted: false,
-        uri: inner[..gt].trim(),
+        uri: trim(&inner[..gt]),
         params_raw: after,
         addr: None,
         host: None,
@@ -395,6 +415,34 @@ mod tests {
         assert!(plain_angle("<sip:a@b>;x, <sip:c@d>").is_none());
         assert!(plain_angle("\"A\" <sip:a@b>").is_none());
         assert!(plain_angle("<sip:a@b;lr").is_none());
+    }
+
+    #[test]
+    fn param_matches_params() {
+        for raw in [
+            ";tag=8d2f0c;epid=5f1e6c2b9a",
+            "  ;TAG = 1 ; epid=;x",
+            ";;tag;tag=2",
+            "tag=1;epid=2",
+            "; \u{b}tag\u{b}=\u{c}v\u{b} ;",
+            ";tag=\"q;r\";epid=e",
+            ";tag=é;epid=1",
+            "",
+            ";",
+            ";=x;tag",
+        ] {
+            let n = NameAddr {
+                params_raw: raw,
+                ..NameAddr::default()
+            };
+            for want in ["tag", "epid", "x", "", "TAG"] {
+                let general = n
+                    .params()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(want))
+                    .and_then(|(_, v)| v);
+                assert_eq!(n.param(want), general, "{raw:?} {want:?}");
+            }
+        }
     }
 
     #[test]

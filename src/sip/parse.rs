@@ -1,7 +1,9 @@
 //! SIP message parsing.
 //!
 //! The model is always filled by one zero-copy header scanner
-//! ([`super::scan`]), whichever parser accepts the message, so the typed
+//! ([`super::scan`]; plain CRLF header blocks, nearly all, are split by
+//! [`super::plain_lines`], which yields the same headers in one pass),
+//! whichever parser accepts the message, so the typed
 //! fields are identical for messages `rsip` accepts and for those it refuses
 //! (rsip 0.4 rejects BENOTIFY and SERVICE, and tokenizes neither folded
 //! lines nor compact forms). `rsip` decides [`ParsedBy`].
@@ -28,7 +30,8 @@ use std::borrow::Cow;
 use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
-use super::scan::{self, HeaderEnd, StartLine};
+use super::plain_lines::split_plain;
+use super::scan::{self, HeaderEnd, StartLine, eq_lower};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
 
@@ -184,22 +187,36 @@ fn scan_message(
         None => return Err(SipParseError::StartLine(start_line_text(&bytes[..nl]))),
     };
     let mut unusual = !bytes[..nl].ends_with(b"\r");
-    let block = tb.get(tnl + 1..).unwrap_or(&[]);
+    let block_at = (tnl + 1).min(tb.len());
+    let block = &tb[block_at..];
     let mut headers: Vec<(Span, Span)> = Vec::with_capacity(24);
     let mut folded: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut iter = scan::HeaderIter::new(block);
-    for h in iter.by_ref() {
-        unusual |= valid && h.name.len() == 1;
-        let value = match h.value {
-            Cow::Borrowed(v) => span_of(tb, v),
-            Cow::Owned(v) => {
-                folded.push((headers.len(), v));
-                Span::default()
-            }
-        };
-        headers.push((span_of(tb, h.name), value));
+    // Plain CRLF blocks (nearly all) in one pass; anything else line by line.
+    let mut compact = false;
+    let plain = valid
+        && split_plain(block, |n, v| {
+            compact |= n.len() == 1;
+            let at = |r: std::ops::Range<usize>| Span::new(block_at + r.start, block_at + r.end);
+            headers.push((at(n), at(v)));
+        });
+    if plain {
+        unusual |= compact;
+    } else {
+        headers.clear();
+        let mut iter = scan::HeaderIter::new(block);
+        for h in iter.by_ref() {
+            unusual |= valid && h.name.len() == 1;
+            let value = match h.value {
+                Cow::Borrowed(v) => span_of(tb, v),
+                Cow::Owned(v) => {
+                    folded.push((headers.len(), v));
+                    Span::default()
+                }
+            };
+            headers.push((span_of(tb, h.name), value));
+        }
+        unusual |= iter.saw_unusual();
     }
-    unusual |= iter.saw_unusual();
     if !valid {
         unusual |= unusual_names_values(&bytes[end.headers_start..end.headers_end]);
     }
@@ -294,30 +311,16 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
     let mut seen_via = false;
     let text = msg.text.as_str();
     for &(ns, vs) in &msg.headers {
-        let n = ns.get(text).as_bytes();
-        let value = vs.get(text);
-        let field = match n.len() {
-            1 => match n[0].to_ascii_lowercase() {
-                b'i' => Field::CallId,
-                b'f' => Field::From,
-                b't' => Field::To,
-                b'm' => Field::Contact,
-                b'v' => Field::Via,
-                b'c' => Field::ContentType,
-                b'l' => Field::ContentLength,
-                _ => continue,
-            },
-            2 if n.eq_ignore_ascii_case(b"to") => Field::To,
-            3 if n.eq_ignore_ascii_case(b"via") => Field::Via,
-            4 if n.eq_ignore_ascii_case(b"from") => Field::From,
-            4 if n.eq_ignore_ascii_case(b"cseq") => Field::CSeq,
-            7 if n.eq_ignore_ascii_case(b"call-id") => Field::CallId,
-            7 if n.eq_ignore_ascii_case(b"contact") => Field::Contact,
-            12 if n.eq_ignore_ascii_case(b"content-type") => Field::ContentType,
-            14 if n.eq_ignore_ascii_case(b"content-length") => Field::ContentLength,
-            19 if n.eq_ignore_ascii_case(b"p-asserted-identity") => Field::Pai,
-            _ => continue,
+        // Names are ASCII-delimited slices of the text: compared as bytes,
+        // and only the values of typed headers are looked up as text.
+        let n = text
+            .as_bytes()
+            .get(ns.start as usize..ns.end as usize)
+            .unwrap_or(&[]);
+        let Some(field) = field_of(n) else {
+            continue;
         };
+        let value = vs.get(text);
         let na = |v: &str| NameAddrSpans::of(text, &parse_name_addr(v));
         match field {
             Field::CallId => set_once(&mut msg.call_id, || Span::of(text, value)),
@@ -346,6 +349,40 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
         }
     }
     content_length
+}
+
+/// The typed field a header name (as written, any case, compact or full) fills.
+fn field_of(n: &[u8]) -> Option<Field> {
+    // Length and first letter rule out nearly every other header before any
+    // case-insensitive comparison.
+    let first = n.first()?.to_ascii_lowercase();
+    let (full, field) = match (n.len(), first) {
+        (1, _) => {
+            return match first {
+                b'i' => Some(Field::CallId),
+                b'f' => Some(Field::From),
+                b't' => Some(Field::To),
+                b'm' => Some(Field::Contact),
+                b'v' => Some(Field::Via),
+                b'c' => Some(Field::ContentType),
+                b'l' => Some(Field::ContentLength),
+                _ => None,
+            };
+        }
+        (2, b't') => ("to", Field::To),
+        (3, b'v') => ("via", Field::Via),
+        (4, b'f') => ("from", Field::From),
+        (4, b'c') => ("cseq", Field::CSeq),
+        (7, b'c') => match n.get(2).map(u8::to_ascii_lowercase) {
+            Some(b'l') => ("call-id", Field::CallId),
+            _ => ("contact", Field::Contact),
+        },
+        (12, b'c') => ("content-type", Field::ContentType),
+        (14, b'c') => ("content-length", Field::ContentLength),
+        (19, b'p') => ("p-asserted-identity", Field::Pai),
+        _ => return None,
+    };
+    eq_lower(n, full.as_bytes()).then_some(field)
 }
 
 /// The headers with a typed field.
@@ -591,6 +628,69 @@ mod tests {
         }
         let m = parse_message(junk[0]).unwrap();
         assert_eq!(m.parsed_by, ParsedBy::Tolerant);
+    }
+
+    #[test]
+    fn typed_names_any_case() {
+        for (name, field) in [
+            ("to", Some("to")),
+            ("T", Some("to")),
+            ("VIA", Some("via")),
+            ("From", Some("from")),
+            ("cSeQ", Some("cseq")),
+            ("Call-ID", Some("call-id")),
+            ("i", Some("call-id")),
+            ("Contact", Some("contact")),
+            ("CONTENT-TYPE", Some("content-type")),
+            ("Content-Length", Some("content-length")),
+            ("P-Asserted-Identity", Some("p-asserted-identity")),
+            ("Call_ID", None),
+            ("Call\rID", None),
+            ("Contacts", None),
+            ("Content-Lengt\u{0}", None),
+            ("P-Asserted-Identit\u{19}", None),
+            ("Max-Forwards", None),
+            ("k", None),
+            ("", None),
+        ] {
+            let want = field.map(canonical);
+            assert_eq!(field_of(name.as_bytes()).map(|f| f as u8), want, "{name:?}");
+        }
+        // Every byte that is not a letter must match exactly.
+        for b in 0..=255u8 {
+            let mut n = b"content-length".to_vec();
+            n[7] = b;
+            assert_eq!(eq_lower(&n, b"content-length"), b == b'-', "{b}");
+            n[7] = b'-';
+            n[0] = b;
+            assert_eq!(
+                eq_lower(&n, b"content-length"),
+                b.eq_ignore_ascii_case(&b'c'),
+                "{b}"
+            );
+            let mut v = b"via".to_vec();
+            v[1] = b;
+            assert_eq!(eq_lower(&v, b"via"), b.eq_ignore_ascii_case(&b'i'), "{b}");
+            let mut f = b"from".to_vec();
+            f[3] = b;
+            assert_eq!(eq_lower(&f, b"from"), b.eq_ignore_ascii_case(&b'm'), "{b}");
+        }
+    }
+
+    /// The field a lower-case full name stands for, as a number.
+    fn canonical(f: &str) -> u8 {
+        let field = match f {
+            "to" => Field::To,
+            "via" => Field::Via,
+            "from" => Field::From,
+            "cseq" => Field::CSeq,
+            "call-id" => Field::CallId,
+            "contact" => Field::Contact,
+            "content-type" => Field::ContentType,
+            "content-length" => Field::ContentLength,
+            _ => Field::Pai,
+        };
+        field as u8
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub fn trim_cr(line: &[u8]) -> &[u8] {
 /// Classifies a start line (without its line terminator).
 pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     let line = trim_cr(line);
-    if let Some(rest) = strip_prefix_ci(line, b"SIP/2.0 ") {
+    if let Some(rest) = strip_prefix_lower(line, b"sip/2.0 ") {
         let digits = rest.get(..3)?;
         if !digits.iter().all(u8::is_ascii_digit) {
             return None;
@@ -120,7 +120,7 @@ pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     let sp2 = memchr::memrchr(b' ', rest)?;
     let uri = &rest[..sp2];
     let version = &rest[sp2 + 1..];
-    if !version.eq_ignore_ascii_case(b"SIP/2.0") || uri.is_empty() || uri.contains(&b' ') {
+    if !eq_lower(version, b"sip/2.0") || uri.is_empty() || uri.contains(&b' ') {
         return None;
     }
     if !uri.contains(&b':') {
@@ -150,6 +150,57 @@ pub fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
+}
+
+/// `n` equals `lower` ignoring ASCII case, where `lower` holds only
+/// lower-case ASCII letters and bytes below 0x40 (digits, `-`, `/`, `.`,
+/// `:`, space): a word at a time, where `eq_ignore_ascii_case` folds every byte.
+pub(crate) fn eq_lower(n: &[u8], lower: &[u8]) -> bool {
+    if n.len() != lower.len() {
+        return false;
+    }
+    // Bit 0x20 is ignored where `lower` has a letter (bit 0x40 set), so
+    // there both cases match; every other byte must be equal.
+    let same = |a: u64, t: u64| a | ((t & 0x4040_4040_4040_4040) >> 1) == t;
+    let word = |b: &[u8], i: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(s) = b.get(i..i + 8) {
+            w.copy_from_slice(s);
+        }
+        u64::from_le_bytes(w)
+    };
+    let half = |b: &[u8], i: usize| -> u64 {
+        let mut w = [0u8; 4];
+        if let Some(s) = b.get(i..i + 4) {
+            w.copy_from_slice(s);
+        }
+        u64::from(u32::from_le_bytes(w))
+    };
+    let len = n.len();
+    match len {
+        0..4 => n
+            .iter()
+            .zip(lower)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b),
+        // Two words, overlapping when the length is not a multiple.
+        4..8 => same(half(n, 0), half(lower, 0)) && same(half(n, len - 4), half(lower, len - 4)),
+        _ => {
+            let mut i = 0;
+            while i + 8 < len {
+                if !same(word(n, i), word(lower, i)) {
+                    return false;
+                }
+                i += 8;
+            }
+            same(word(n, len - 8), word(lower, len - 8))
+        }
+    }
+}
+
+/// [`strip_prefix_ci`] for a prefix [`eq_lower`] accepts.
+fn strip_prefix_lower<'a>(s: &'a [u8], lower: &[u8]) -> Option<&'a [u8]> {
+    let head = s.get(..lower.len())?;
+    eq_lower(head, lower).then(|| &s[lower.len()..])
 }
 
 /// Trims ASCII spaces and tabs (and CR/LF) at both ends.
@@ -185,7 +236,7 @@ pub fn content_length(headers: &[u8], max: usize) -> Result<Option<usize>, Conte
         let line = &headers[start..line_end];
         end = start;
         let rest = match line.first() {
-            Some(b'c' | b'C') => match strip_prefix_ci(line, b"content-length") {
+            Some(b'c' | b'C') => match strip_prefix_lower(line, b"content-length") {
                 Some(r) => r,
                 None => continue,
             },
@@ -422,6 +473,33 @@ mod tests {
         assert!(plausible_prefix(b"INVI"));
         assert!(plausible_prefix(b"SIP/"));
         assert!(!plausible_prefix(b"\x16\x03\x01"));
+    }
+
+    #[test]
+    fn eq_lower_is_eq_ignore_ascii_case() {
+        for lower in [
+            &b"sip/2.0 "[..],
+            b"sip/2.0",
+            b"content-length",
+            b"via",
+            b"from",
+            b"to",
+            b"p-asserted-identity",
+            b"call-id",
+        ] {
+            for at in 0..lower.len() {
+                for b in 0..=255u8 {
+                    let mut s = lower.to_vec();
+                    s[at] = b;
+                    assert_eq!(
+                        eq_lower(&s, lower),
+                        s.eq_ignore_ascii_case(lower),
+                        "{lower:?} {at} {b}"
+                    );
+                }
+            }
+            assert!(!eq_lower(&lower[1..], lower));
+        }
     }
 
     #[test]
