@@ -507,6 +507,26 @@ mod tests {
         (s, msgs)
     }
 
+    /// The fuzz target's invariant on the input class it found breaking it:
+    /// a bare-LF blank line before a CRLF one in a CRLF message. Framed whole
+    /// and byte by byte, the messages must be the same.
+    #[test]
+    fn mixed_blank_lines_frame_alike_however_the_stream_is_cut() {
+        let s = b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\n\nX: y\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\nCall-ID: 2\r\n\r\n";
+        let whole = run(&mut SipFramer::new(), &[s]);
+        let bytes: Vec<&[u8]> = s.chunks(1).collect();
+        let cut = run(&mut SipFramer::new(), &bytes);
+        let texts = |g: &Got| g.iter().map(|m| m.0.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&whole), texts(&cut));
+        assert_eq!(
+            texts(&whole),
+            vec![
+                b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 1\r\n\n".to_vec(),
+                b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: 2\r\n\r\n".to_vec(),
+            ]
+        );
+    }
+
     #[test]
     fn several_per_push_and_keepalives() {
         let (s, msgs) = stream3();

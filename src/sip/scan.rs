@@ -30,30 +30,31 @@ static BLANK_LF: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Fi
 
 /// Finds the blank line ending the headers. `line_end` is the offset of the
 /// `\n` ending the start line. Returns `None` when the headers are incomplete.
+///
+/// The headers end at the first empty line: a `\n` followed by `\n` or by
+/// `\r\n` (lines end in CRLF or, tolerated, a bare LF, as Wireshark reads
+/// them), whatever the start line's style. Taking the first one keeps the
+/// answer independent of how much of the stream has arrived: preferring a
+/// CRLF blank line in CRLF messages took a bare `\n\n` only until a later
+/// `\r\n\r\n` arrived, so framing depended on how the bytes were cut (found
+/// by the `sip` fuzz target). A match is declared only once complete, and no
+/// earlier one can still be incomplete.
 pub fn find_header_end(data: &[u8], line_end: usize) -> Option<HeaderEnd> {
-    let from = line_end;
-    let hay = data.get(from..)?;
-    // A blank line is "\n" followed by "\r\n" or "\n". CRLF messages (the
-    // start line ends in CR) look for "\n\r\n" alone, falling back to "\n\n";
-    // bare-LF messages take whichever comes first.
-    let crlf_style = line_end > 0 && data.get(line_end - 1) == Some(&b'\r');
+    let hay = data.get(line_end..)?;
+    // The first "\n\r\n", then any "\n\n" before it (one ending by then
+    // lies wholly before it). Two SIMD searches cost less than visiting
+    // every line end.
     let crlf = BLANK_CRLF.find(hay);
-    let lflf = match crlf {
-        Some(_) if crlf_style => None,
-        Some(c) => BLANK_LF.find(&hay[..(c + 1).min(hay.len())]),
-        None => BLANK_LF.find(hay),
-    };
-    let (at, term) = match (crlf, lflf) {
-        (Some(c), Some(l)) if l < c => (l, 2),
-        (Some(c), _) => (c, 3),
-        (None, Some(l)) => (l, 2),
+    let before = crlf.map_or(hay, |c| &hay[..c + 1]);
+    let (at, term) = match (BLANK_LF.find(before), crlf) {
+        (Some(l), _) => (l, 2),
+        (None, Some(c)) => (c, 3),
         (None, None) => return None,
     };
-    let headers_end = from + at + 1;
     Some(HeaderEnd {
         headers_start: line_end + 1,
-        headers_end,
-        body_start: from + at + term,
+        headers_end: line_end + at + 1,
+        body_start: line_end + at + term,
     })
 }
 
@@ -425,6 +426,14 @@ mod tests {
         assert_eq!(e.body_start, m.len());
         assert_eq!(e.headers_start, e.headers_end);
         assert!(find_header_end(b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\n", 23).is_none());
+        // A bare-LF blank line in a CRLF message ends the headers even when a
+        // CRLF blank line follows (it used to win once it had arrived).
+        let m = b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\n\nB: 2\r\n\r\n";
+        let e = find_header_end(m, first_lf(m).unwrap()).unwrap();
+        assert_eq!(&m[e.headers_start..e.headers_end], b"A: 1\r\n");
+        assert_eq!(&m[e.body_start..], b"B: 2\r\n\r\n");
+        // "\n\r" at the end may still become a blank line: not yet.
+        assert!(find_header_end(b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\n\r", 23).is_none());
     }
 
     #[test]
