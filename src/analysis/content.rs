@@ -26,11 +26,16 @@ pub(crate) fn media_types(msg: &SipMessage) -> Vec<String> {
     let mut out = Vec::new();
     for_each_part(msg, |ct, b| {
         if ct == "application/sdp" {
-            out.extend(
-                sdp::media_types(b)
-                    .into_iter()
-                    .map(|t| t.to_ascii_lowercase()),
-            );
+            // lower-cased in place: no second String per type, nor a second Vec
+            let mut types = sdp::media_types(b);
+            for t in &mut types {
+                t.make_ascii_lowercase();
+            }
+            if out.is_empty() {
+                out = types;
+            } else {
+                out.append(&mut types);
+            }
         }
     });
     out
