@@ -160,5 +160,23 @@ mod tests {
             );
         }
         assert!(contains_ci(b"abc", b""));
+        // every length up to and past the needle's, a match at the very end
+        for len in [0usize, 1, 13, 14, 15, 100, 127, 128, 129, 200] {
+            let pad = "x".repeat(len.saturating_sub(14));
+            for tail in ["app:conf:focus", "APP:CONF:FOCUS", "app:conf:focux"] {
+                let hay = format!("{pad}{tail}");
+                let hay = hay.get(..len.min(hay.len())).unwrap_or("");
+                let want = hay.to_ascii_lowercase().contains("app:conf:focus");
+                assert_eq!(
+                    contains_ci(hay.as_bytes(), b"app:conf:focus"),
+                    want,
+                    "{hay:?}"
+                );
+            }
+        }
+        assert!(contains_ci(
+            "sip:Ä@app:conf:Focus".as_bytes(),
+            b"app:conf:focus"
+        ));
     }
 }
