@@ -26,11 +26,16 @@ pub(crate) fn media_types(msg: &SipMessage) -> Vec<String> {
     let mut out = Vec::new();
     for_each_part(msg, |ct, b| {
         if ct == "application/sdp" {
-            out.extend(
-                sdp::media_types(b)
-                    .into_iter()
-                    .map(|t| t.to_ascii_lowercase()),
-            );
+            // lower-cased in place: no second String per type, nor a second Vec
+            let mut types = sdp::media_types(b);
+            for t in &mut types {
+                t.make_ascii_lowercase();
+            }
+            if out.is_empty() {
+                out = types;
+            } else {
+                out.append(&mut types);
+            }
         }
     });
     out
@@ -155,5 +160,23 @@ mod tests {
             );
         }
         assert!(contains_ci(b"abc", b""));
+        // every length up to and past the needle's, a match at the very end
+        for len in [0usize, 1, 13, 14, 15, 100, 127, 128, 129, 200] {
+            let pad = "x".repeat(len.saturating_sub(14));
+            for tail in ["app:conf:focus", "APP:CONF:FOCUS", "app:conf:focux"] {
+                let hay = format!("{pad}{tail}");
+                let hay = hay.get(..len.min(hay.len())).unwrap_or("");
+                let want = hay.to_ascii_lowercase().contains("app:conf:focus");
+                assert_eq!(
+                    contains_ci(hay.as_bytes(), b"app:conf:focus"),
+                    want,
+                    "{hay:?}"
+                );
+            }
+        }
+        assert!(contains_ci(
+            "sip:Ä@app:conf:Focus".as_bytes(),
+            b"app:conf:focus"
+        ));
     }
 }

@@ -123,6 +123,11 @@ impl Findings {
         });
     }
 
+    /// True when findings were made since the last `take`.
+    pub fn has_new(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     /// Findings so far, handed over (the report spools them).
     pub fn take(&mut self) -> Vec<Violation> {
         std::mem::take(&mut self.out)

@@ -2,6 +2,8 @@
 //! first and SIP domain second (kb-897567.md "Firewall and provider
 //! addresses", "Supported provider domains").
 
+use std::cell::RefCell;
+
 use super::events::{FlowContext, SipEvent};
 use crate::hash::FixedHashMap;
 use crate::providers::{DomainEntry, Provider, ProviderTable};
@@ -76,6 +78,46 @@ pub(crate) struct DomainIndex<'p> {
     map: FixedHashMap<&'p str, (usize, usize)>,
     /// By provider index: it lists msn.com, so takes EASI addresses.
     easi: Vec<bool>,
+    /// The hosts last looked up, with what was found.
+    memo: RefCell<HostMemo>,
+}
+
+/// Hosts most recently looked up in a [`DomainIndex`], with the result: a
+/// capture's messages name a handful of domains (the enterprise's and the
+/// providers'), so most lookups end with one short comparison here instead
+/// of trimming, case-checking, hashing and probing (~150 instructions).
+#[derive(Debug, Default)]
+struct HostMemo {
+    /// (host as asked for, result), at most `MEMO_SLOTS`.
+    slots: Vec<(String, Option<(usize, usize)>)>,
+    /// The slot the next miss overwrites once all are used.
+    next: usize,
+}
+
+/// Hosts the memo holds.
+const MEMO_SLOTS: usize = 8;
+/// Longer hosts are not memoised (a DNS name has at most 253 characters).
+const MEMO_MAX_LEN: usize = 255;
+
+impl HostMemo {
+    fn get(&self, host: &str) -> Option<Option<(usize, usize)>> {
+        self.slots.iter().find(|(h, _)| h == host).map(|(_, r)| *r)
+    }
+
+    fn remember(&mut self, host: &str, found: Option<(usize, usize)>) {
+        if host.len() > MEMO_MAX_LEN {
+            return;
+        }
+        if self.slots.len() < MEMO_SLOTS {
+            self.slots.push((host.to_string(), found));
+        } else if let Some((h, r)) = self.slots.get_mut(self.next) {
+            // (reuses the slot's buffer: no allocation once warm)
+            h.clear();
+            h.push_str(host);
+            *r = found;
+            self.next = (self.next + 1) % MEMO_SLOTS;
+        }
+    }
 }
 
 impl<'p> DomainIndex<'p> {
@@ -92,7 +134,12 @@ impl<'p> DomainIndex<'p> {
             .iter()
             .map(|p| provider_domain(p, "msn.com").is_some())
             .collect();
-        DomainIndex { table, map, easi }
+        DomainIndex {
+            table,
+            map,
+            easi,
+            memo: RefCell::default(),
+        }
     }
 
     /// True when provider `idx` takes EASI addresses (it lists msn.com).
@@ -105,8 +152,22 @@ impl<'p> DomainIndex<'p> {
         self.table
     }
 
-    /// Indices of the first provider listing `domain` and of its entry.
+    /// Indices of the first provider listing `domain` and of its entry
+    /// (remembered for the next lookups of the same host).
     fn find(&self, domain: &str) -> Option<(usize, usize)> {
+        let Ok(mut memo) = self.memo.try_borrow_mut() else {
+            return self.lookup(domain);
+        };
+        if let Some(found) = memo.get(domain) {
+            return found;
+        }
+        let found = self.lookup(domain);
+        memo.remember(domain, found);
+        found
+    }
+
+    /// [`DomainIndex::find`] without the memo.
+    fn lookup(&self, domain: &str) -> Option<(usize, usize)> {
         let d = trimmed(domain);
         // (a fold without early exit: hosts are short and mostly lower-case)
         if d.bytes().fold(false, |up, b| up | b.is_ascii_uppercase()) {
@@ -218,7 +279,38 @@ impl FlowState {
 
 #[cfg(test)]
 mod tests {
-    use super::trimmed;
+    use super::{DomainIndex, MEMO_SLOTS, trimmed};
+    use crate::providers::ProviderTable;
+
+    #[test]
+    fn memoised_lookups_agree_with_the_index() {
+        let table = ProviderTable::builtin();
+        let index = DomainIndex::new(&table);
+        let hosts = [
+            "hotmail.com",
+            "contoso.com",
+            "HOTMAIL.com",
+            "aol.com.",
+            " yahoo.com",
+            "yahoo.com",
+            "msn.com",
+            "live.com",
+            "aim.com",
+            "example.org",
+            "icq.com",
+            "",
+            "hotmail.com",
+            "Contoso.COM",
+        ];
+        assert!(hosts.len() > MEMO_SLOTS, "the memo must wrap");
+        for round in 0..3 {
+            for h in hosts {
+                assert_eq!(index.find(h), index.lookup(h), "{h:?} round {round}");
+            }
+        }
+        let long = "a".repeat(300) + ".com";
+        assert_eq!(index.find(&long), index.lookup(&long));
+    }
 
     #[test]
     fn trimmed_matches_the_unicode_trims() {

@@ -192,6 +192,11 @@ impl ImSessions {
         self.live.len()
     }
 
+    /// True when sessions have finished since the last `take_done`.
+    pub fn has_done(&self) -> bool {
+        !self.done.is_empty()
+    }
+
     /// Sessions finished so far, handed over (the report spools them).
     pub fn take_done(&mut self) -> Vec<ImSession> {
         std::mem::take(&mut self.done)

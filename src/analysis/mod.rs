@@ -358,9 +358,19 @@ impl<'p> Analyzer<'p> {
             .any(|s| s.flow == id && s.evidence.capture == capture)
     }
 
+    /// True when [`Analyzer::take_done`] has something to return (a cheap
+    /// test the engine can make before taking).
+    pub fn has_done(&self) -> bool {
+        self.im.has_done() || self.subs.has_done() || self.findings.has_new()
+    }
+
     /// IM sessions, presence subscriptions and findings finished since the
     /// last call, so a long capture's report need not hold them all.
     pub fn take_done(&mut self) -> (Vec<ImSession>, Vec<PresenceSubscription>, Vec<Violation>) {
+        if !self.has_done() {
+            // the usual case (most events finish nothing): no Vec is touched
+            return (Vec::new(), Vec::new(), Vec::new());
+        }
         let im = self.im.take_done();
         for s in &im {
             if let Some(conv) = &s.conversation_id {

@@ -222,6 +222,11 @@ impl Subscriptions {
         self.live.len()
     }
 
+    /// True when subscriptions have finished since the last `take_done`.
+    pub fn has_done(&self) -> bool {
+        !self.done.is_empty()
+    }
+
     /// Subscriptions finished so far, handed over (the report spools them).
     pub fn take_done(&mut self) -> Vec<PresenceSubscription> {
         std::mem::take(&mut self.done)

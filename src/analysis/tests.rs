@@ -933,6 +933,39 @@ fn pic_stale_presence_and_its_absence_when_a_connection_follows() {
     }
 }
 
+#[test]
+fn may_still_name_follows_pending_stale_presence() {
+    for follow in [false, true] {
+        let mut sc = Sc::new(MSN);
+        let sub = r(
+            "SUBSCRIBE",
+            "alice@contoso.com",
+            "bob@hotmail.com",
+            "st2",
+            1,
+        )
+        .h("Event: presence");
+        sc.out(&sub.text());
+        sc.inn(&sub.resp(200));
+        let closed = sc.flow.clone();
+        assert!(!sc.an.may_still_name(&closed.capture, closed.id.0));
+        sc.close(CloseReason::Fin);
+        assert!(sc.an.may_still_name(&closed.capture, closed.id.0));
+        assert!(!sc.an.may_still_name(&closed.capture, closed.id.0 + 1));
+        assert!(!sc.an.may_still_name("other.pcap", closed.id.0));
+        if follow {
+            // a connection to the same provider cancels the pending finding
+            sc.reopen(EDGE, MSN, TransportKind::Tls);
+            sc.out(&r("OPTIONS", "alice@contoso.com", "bob@hotmail.com", "o2", 1).text());
+        }
+        assert_eq!(
+            sc.an.may_still_name(&closed.capture, closed.id.0),
+            !follow,
+            "follow {follow}"
+        );
+    }
+}
+
 fn cert(subject: &str, names: &[&str], from: i64, to: i64) -> CertInfo {
     CertInfo {
         subject: subject.into(),

@@ -94,7 +94,12 @@ pub(crate) fn domain(v: &MsgView<'_, '_>, f: &mut Findings) {
                         ),
                     )
                 });
-            } else if owner.name != p.name && v.side == Side::Out && v.is_request() {
+            } else if v.side == Side::Out
+                && v.is_request()
+                // (the same provider is the common case: no name compare)
+                && !std::ptr::eq(owner, p)
+                && owner.name != p.name
+            {
                 let addr = remote.address();
                 f.report_with("PIC-DOMAIN", format_args!("{}|{}|{}", flow.capture, flow.id.0, addr), Some(&p.name), || {
                     (
