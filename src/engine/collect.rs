@@ -124,8 +124,8 @@ impl Collector {
 
     /// Takes what the analyzer has finished so far.
     pub fn take(&mut self, analyzer: &mut Analyzer<'_>) {
-        let (im, presence, violations) = analyzer.take_done();
-        if !(im.is_empty() && presence.is_empty() && violations.is_empty()) {
+        if analyzer.has_done() {
+            let (im, presence, violations) = analyzer.take_done();
             self.analysis(im, presence, violations);
         }
         let ordinals = &mut self.ordinals;
