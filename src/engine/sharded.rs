@@ -194,10 +194,14 @@ fn worker(
                     shard.packet(seg, p.meta);
                     last = p.meta;
                 }
-                b.buf.clear();
-                b.pkts.clear();
-                // The reader may have finished: then the batch is simply freed.
-                let _ = emptied.send(b);
+                // A batch a giant frame made larger is freed, not kept for
+                // the rest of the run. The reader may have finished: then
+                // the batch is simply freed.
+                if b.buf.capacity() <= BATCH_BYTES + BATCH_SLACK {
+                    b.buf.clear();
+                    b.pkts.clear();
+                    let _ = emptied.send(b);
+                }
             }
             ToWorker::Secrets(text, source) => shard.secrets(&text, source, &cfg.keys),
             ToWorker::Housekeeping(meta) => shard.housekeeping(meta),
