@@ -40,33 +40,12 @@ impl<'a> NameAddr<'a> {
     /// Header parameters after the URI (`tag`, `epid` ...) in order: (name lower-cased, value unquoted).
     pub fn params(&self) -> Params<'a> {
         Params {
-            rest: self.params_raw.trim(),
+            rest: trim(self.params_raw),
         }
     }
 
     /// A header parameter by (case-insensitive) name.
     pub fn param(&self, name: &str) -> Option<Cow<'a, str>> {
-        // Parameters without quotes (`;tag=x;epid=y`, nearly all) are
-        // split in place: what `params()` yields for them, without lower-
-        // casing every name or looking for quotes piece by piece.
-        let raw = self.params_raw;
-        if raw.bytes().all(|b| b.is_ascii() && b != b'"') {
-            let rest = trim(raw).strip_prefix(';')?;
-            for p in rest.split(';') {
-                let p = trim(p);
-                if p.is_empty() {
-                    continue;
-                }
-                let (n, v) = match p.split_once('=') {
-                    Some((n, v)) => (trim(n), Some(trim(v))),
-                    None => (p, None),
-                };
-                if n.eq_ignore_ascii_case(name) {
-                    return v.map(Cow::Borrowed);
-                }
-            }
-            return None;
-        }
         self.params()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .and_then(|(_, v)| v)
@@ -128,19 +107,21 @@ impl<'a> Iterator for Params<'a> {
         loop {
             let r = self.rest.strip_prefix(';')?;
             let end = find_outside_quotes(r, ';').unwrap_or(r.len());
-            let p = r[..end].trim();
+            // `trim`: header parameters are nearly always plain ASCII, where
+            // it skips `str::trim`'s character decoding.
+            let p = trim(&r[..end]);
             self.rest = r[end..].trim_start();
             if p.is_empty() {
                 continue;
             }
             return Some(match p.split_once('=') {
                 Some((n, v)) => {
-                    let v = v.trim();
+                    let v = trim(v);
                     let v = match v.strip_prefix('"') {
                         Some(q) => quoted(q).0,
                         None => Cow::Borrowed(v),
                     };
-                    (lower(n.trim()), Some(v))
+                    (lower(trim(n)), Some(v))
                 }
                 None => (lower(p), None),
             });
