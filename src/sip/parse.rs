@@ -486,7 +486,6 @@ pub fn looks_like_sip(data: &[u8]) -> bool {
     let Some(nl) = scan::first_lf(data) else {
         // A status line needs no line end to be recognised.
         return data.len() >= 12
-            && scan::strip_prefix_ci(data, b"SIP/2.0 ").is_some()
             && matches!(
                 scan::parse_start_line(&data[..12]),
                 Some(StartLine::Response { .. })

@@ -146,13 +146,6 @@ pub fn plausible_prefix(partial: &[u8]) -> bool {
     }
 }
 
-/// Case-insensitive prefix strip.
-pub fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
-}
-
 /// `n` equals `lower` ignoring ASCII case, where `lower` holds only
 /// lower-case ASCII letters and bytes below 0x40 (digits, `-`, `/`, `.`,
 /// `:`, space): a word at a time, where `eq_ignore_ascii_case` folds every byte.
@@ -198,7 +191,7 @@ pub(crate) fn eq_lower(n: &[u8], lower: &[u8]) -> bool {
     }
 }
 
-/// [`strip_prefix_ci`] for a prefix [`eq_lower`] accepts.
+/// `s` without `lower`, a prefix [`eq_lower`] compares, when it starts with it (any case).
 fn strip_prefix_lower<'a>(s: &'a [u8], lower: &[u8]) -> Option<&'a [u8]> {
     let head = s.get(..lower.len())?;
     eq_lower(head, lower).then(|| &s[lower.len()..])
