@@ -58,8 +58,7 @@ const PRESENCE_TYPES: &[&str] = &[
 /// True for the content types this module reads.
 pub fn is_presence_type(content_type: &str) -> bool {
     let ct = content_type.split(';').next().unwrap_or("").trim();
-    // Message content types arrive lower-cased: equality settles those.
-    PRESENCE_TYPES.contains(&ct) || PRESENCE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(ct))
+    PRESENCE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(ct))
 }
 
 /// Parses a presence body by content type; `None` when it is not presence or not well-formed.
