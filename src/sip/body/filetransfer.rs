@@ -5,6 +5,8 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::Serialize;
 
+use crate::sip::parse::media_type;
+
 /// Which file-transfer mechanism an offer uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -28,12 +30,7 @@ pub struct FileTransferOffer {
 
 /// Detects a file-transfer offer by content type; `None` when the body is not one.
 pub fn parse_file_transfer(content_type: &str, body: &[u8]) -> Option<FileTransferOffer> {
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = media_type(content_type);
     match ct.as_str() {
         "application/ms-filetransfer+xml" => Some(ms_filetransfer(body)),
         "text/x-msmsgsinvite" => msmsgsinvite(body),

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::sip::parse::media_type;
+
 use super::multipart;
 
 /// What an IM body is.
@@ -54,12 +56,7 @@ impl ImBody {
 
 /// Classifies an IM body by its Content-Type.
 pub fn classify(content_type: &str, body: &[u8]) -> ImBody {
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = media_type(content_type);
     let len = body.len();
     match ct.as_str() {
         "text/plain" | "" => ImBody::Text { len },
