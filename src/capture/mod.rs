@@ -7,12 +7,14 @@
 //! Errors carry the file, the frame number and the byte offset (of the
 //! decompressed stream for .gz files).
 
+mod chunk;
 mod error;
 mod frame;
 mod pcap;
 mod pcapng;
 mod stream_buf;
 
+pub use chunk::SharedChunk;
 pub use error::{CaptureError, CaptureErrorKind};
 pub use frame::{CaptureItem, Frame, LinkType, SecretsBlock};
 
@@ -28,9 +30,18 @@ pub trait FrameSource {
     /// finished: everything read before it stays valid.
     fn next_item(&mut self) -> Result<Option<CaptureItem<'_>>, CaptureError>;
 
+    /// The next item with the read chunk its bytes lie in, when the source's
+    /// buffer can be shared (so a frame can go to another thread uncopied).
+    fn next_shared(&mut self) -> Result<Option<Shared<'_>>, CaptureError> {
+        Ok(self.next_item()?.map(|item| (item, None)))
+    }
+
     /// Bytes of the (decompressed) capture consumed so far, for progress.
     fn bytes_read(&self) -> u64;
 }
+
+/// An item and the chunk holding its bytes, if the source shares its buffer.
+pub type Shared<'a> = (CaptureItem<'a>, Option<&'a SharedChunk>);
 
 /// Opens a capture file, recognising pcap, pcapng and gzip by magic number.
 pub fn open(path: &Path) -> Result<Box<dyn FrameSource + Send>, CaptureError> {

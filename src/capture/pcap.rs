@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use pcap_parser::parse_pcap_header;
 
-use super::FrameSource;
 use super::error::{CaptureError, CaptureErrorKind};
 use super::frame::{CaptureItem, Frame, LinkType};
 use super::stream_buf::{MAX_RECORD, StreamBuf};
+use super::{FrameSource, Shared};
 use crate::time::Timestamp;
 
 /// A pcap file being read.
@@ -67,6 +67,10 @@ impl PcapSource {
 
 impl FrameSource for PcapSource {
     fn next_item(&mut self) -> Result<Option<CaptureItem<'_>>, CaptureError> {
+        Ok(self.next_shared()?.map(|(item, _)| item))
+    }
+
+    fn next_shared(&mut self) -> Result<Option<Shared<'_>>, CaptureError> {
         self.buf.consume(std::mem::take(&mut self.pending));
         if self.failed {
             return Ok(None);
@@ -131,14 +135,15 @@ impl FrameSource for PcapSource {
         let ts = Timestamp::from_secs_nanos(i64::from(ts_sec), sub);
         self.frames += 1;
         self.pending = 16 + caplen;
-        Ok(Some(CaptureItem::Frame(Frame {
+        let frame = Frame {
             number: self.frames,
             ts,
             link: self.link,
             data: rec_data,
             orig_len: origlen,
             offset,
-        })))
+        };
+        Ok(Some((CaptureItem::Frame(frame), Some(self.buf.chunk()))))
     }
 
     fn bytes_read(&self) -> u64 {

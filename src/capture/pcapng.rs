@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use pcap_parser::pcapng::Block;
 use pcap_parser::{parse_block_be, parse_block_le};
 
-use super::FrameSource;
 use super::error::{CaptureError, CaptureErrorKind};
 use super::frame::{CaptureItem, Frame, LinkType, SecretsBlock};
 use super::stream_buf::{MAX_RECORD, StreamBuf};
+use super::{FrameSource, Shared};
 use crate::time::Timestamp;
 
 const SHB: u32 = 0x0A0D_0D0A;
@@ -238,6 +238,10 @@ impl PcapngSource {
 
 impl FrameSource for PcapngSource {
     fn next_item(&mut self) -> Result<Option<CaptureItem<'_>>, CaptureError> {
+        Ok(self.next_shared()?.map(|(item, _)| item))
+    }
+
+    fn next_shared(&mut self) -> Result<Option<Shared<'_>>, CaptureError> {
         loop {
             self.buf.consume(std::mem::take(&mut self.pending));
             if self.failed {
@@ -251,10 +255,14 @@ impl FrameSource for PcapngSource {
                 Found::Skip => continue,
                 Found::Secrets { kind, start, len } => {
                     let data = &self.buf.data()[start..start + len];
-                    return Ok(Some(CaptureItem::Secrets(SecretsBlock {
+                    let secrets = SecretsBlock {
                         secrets_type: kind,
                         data,
-                    })));
+                    };
+                    return Ok(Some((
+                        CaptureItem::Secrets(secrets),
+                        Some(self.buf.chunk()),
+                    )));
                 }
                 Found::Frame {
                     iface,
@@ -275,14 +283,15 @@ impl FrameSource for PcapngSource {
                     self.last_ts = ts;
                     self.frames += 1;
                     let data = &self.buf.data()[start..start + len];
-                    return Ok(Some(CaptureItem::Frame(Frame {
+                    let frame = Frame {
                         number: self.frames,
                         ts,
                         link: ifc.link,
                         data,
                         orig_len: orig,
                         offset,
-                    })));
+                    };
+                    return Ok(Some((CaptureItem::Frame(frame), Some(self.buf.chunk()))));
                 }
             }
         }

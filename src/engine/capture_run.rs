@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::analysis::{AnalysisOutput, Analyzer};
-use crate::capture::{self, CaptureItem, FrameSource};
+use crate::capture::{self, CaptureItem, FrameSource, SharedChunk};
 use crate::decode::{Decoder, Transport};
 use crate::reassembly::SegmentMeta;
 use crate::time::Timestamp;
@@ -29,8 +29,9 @@ pub(crate) const HOUSEKEEPING_EVERY: u64 = 8192;
 
 /// Where the reader sends what it decoded.
 pub(crate) trait Dispatch {
-    /// One frame's TCP segment or UDP datagram.
-    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta);
+    /// One frame's TCP segment or UDP datagram; `chunk` is the capture's
+    /// read chunk when the frame lies in one that can be shared.
+    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta, chunk: Option<&SharedChunk>);
     /// Secrets from the capture (DSB) or a followed key log.
     fn secrets(&mut self, text: &[u8], source: KeySource);
     /// Periodic housekeeping after frame `meta`.
@@ -84,7 +85,7 @@ impl Inline<'_, '_> {
 }
 
 impl Dispatch for Inline<'_, '_> {
-    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta) {
+    fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta, _: Option<&SharedChunk>) {
         self.shard.packet(seg, meta);
         self.drain();
     }
@@ -163,9 +164,9 @@ pub(crate) fn read_capture(
     };
     loop {
         lap(&mut 0);
-        let item = src.next_item();
+        let item = src.next_shared();
         lap(&mut stats.read_ns);
-        let item = match item {
+        let (item, chunk) = match item {
             Ok(Some(item)) => item,
             Ok(None) => break,
             Err(e) => {
@@ -210,12 +211,12 @@ pub(crate) fn read_capture(
                 Transport::Tcp(seg) => {
                     let s = SocketAddr::new(pkt.src, seg.src_port);
                     let t = SocketAddr::new(pkt.dst, seg.dst_port);
-                    d.segment(Segment::Tcp(s, t, seg), meta);
+                    d.segment(Segment::Tcp(s, t, seg), meta, chunk);
                 }
                 Transport::Udp(dg) => {
                     let s = SocketAddr::new(pkt.src, dg.src_port);
                     let t = SocketAddr::new(pkt.dst, dg.dst_port);
-                    d.segment(Segment::Udp(s, t, dg.payload), meta);
+                    d.segment(Segment::Udp(s, t, dg.payload), meta, chunk);
                 }
                 Transport::Other(_) => summary.frames_ignored += 1,
             },
