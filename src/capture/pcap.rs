@@ -65,6 +65,22 @@ impl PcapSource {
     }
 }
 
+/// The record header's words (seconds, fraction, captured and original
+/// length) in the file's byte order, read by hand: the layout is fixed and
+/// the caller has made 16 bytes available (zeros if it has not).
+fn record_header(h: &[u8], big_endian: bool) -> [u32; 4] {
+    let mut words = [0u32; 4];
+    for (w, b) in words.iter_mut().zip(h.chunks_exact(4)) {
+        let b = [b[0], b[1], b[2], b[3]];
+        *w = if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+    }
+    words
+}
+
 impl FrameSource for PcapSource {
     fn next_item(&mut self) -> Result<Option<CaptureItem<'_>>, CaptureError> {
         Ok(self.next_shared()?.map(|(item, _)| item))
@@ -88,16 +104,8 @@ impl FrameSource for PcapSource {
             }
             Ok(true) => {}
         }
-        let h = self.buf.data();
-        let word = |i: usize| {
-            let b = [h[i], h[i + 1], h[i + 2], h[i + 3]];
-            if self.big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let caplen = word(8) as usize;
+        let [ts_sec, ts_frac, caplen, origlen] = record_header(self.buf.data(), self.big_endian);
+        let caplen = caplen as usize;
         if caplen > MAX_RECORD {
             let kind = CaptureErrorKind::Corrupt(format!(
                 "record length {caplen} is larger than any frame"
@@ -115,18 +123,7 @@ impl FrameSource for PcapSource {
             }
             Ok(true) => {}
         }
-        // Header fields read by hand: the record layout is fixed and its length is checked above.
-        let h = self.buf.data();
-        let word = |i: usize| {
-            let b = [h[i], h[i + 1], h[i + 2], h[i + 3]];
-            if self.big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let (ts_sec, ts_frac, origlen) = (word(0), word(4), word(12));
-        let rec_data = &h[16..16 + caplen];
+        let rec_data = self.buf.data().get(16..16 + caplen).unwrap_or(&[]);
         let sub = if self.nanos {
             ts_frac.min(999_999_999)
         } else {

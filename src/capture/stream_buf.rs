@@ -62,7 +62,16 @@ impl StreamBuf {
     }
 
     /// Makes at least `n` bytes available; `Ok(false)` when the stream ends first.
+    #[inline]
     pub fn ensure(&mut self, n: usize) -> std::io::Result<bool> {
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        self.fill(n)
+    }
+
+    /// Reads until `n` bytes are available or the stream ends.
+    fn fill(&mut self, n: usize) -> std::io::Result<bool> {
         while self.end - self.start < n {
             if self.eof {
                 return Ok(false);

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::decode::TcpSegment;
+use crate::hash::addr_word;
 use crate::reassembly::{ReassemblyStats, SegmentMeta, TcpReassembler};
 use crate::tls::KeySource;
 
@@ -28,18 +29,10 @@ impl Segment<'_> {
             Segment::Tcp(s, d, _) => (s, d, 6u64),
             Segment::Udp(s, d, _) => (s, d, 17u64),
         };
-        let (lo, hi) = if (a.ip(), a.port()) <= (b.ip(), b.port()) {
-            (a, b)
-        } else {
-            (b, a)
-        };
+        let (a, b) = (addr_word(a), addr_word(b));
         let mut h = proto.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for part in [lo, hi] {
-            let ip = match part.ip() {
-                std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
-                std::net::IpAddr::V6(v) => u128::from(v),
-            };
-            for word in [ip as u64, (ip >> 64) as u64, u64::from(part.port())] {
+        for part in [a.min(b), a.max(b)] {
+            for word in [part as u64, (part >> 64) as u64] {
                 h = (h ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
             }
         }

@@ -75,7 +75,7 @@ const TIME_WAIT: Duration = Duration::from_secs(120);
 /// A gap larger than this implied by an acknowledgment is taken as a bogus ACK, not loss.
 const MAX_ACK_GAP: u64 = 1 << 30;
 
-/// The addresses of both ends, smaller first: one key for both directions.
+/// The addresses of both ends, the smaller `addr_word` first: one key for both directions.
 /// Hashed as two numbers (`addr_word`), not field by field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct FlowKey(SocketAddr, SocketAddr);
@@ -228,9 +228,18 @@ impl Ctx<'_> {
     }
 }
 
-/// The key for a pair of ends.
+/// The key for a pair of ends, in the order of their `addr_word`s (one
+/// comparison of two numbers, not `SocketAddr`'s field by field).
 fn key(a: SocketAddr, b: SocketAddr) -> FlowKey {
-    if a <= b { FlowKey(a, b) } else { FlowKey(b, a) }
+    if addr_word(&a)
+        .cmp(&addr_word(&b))
+        .then_with(|| a.cmp(&b))
+        .is_le()
+    {
+        FlowKey(a, b)
+    } else {
+        FlowKey(b, a)
+    }
 }
 
 impl TcpReassembler {
