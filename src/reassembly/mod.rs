@@ -19,6 +19,7 @@ mod tests;
 pub use sink::{CloseReason, Direction, FlowId, FlowInfo, SegmentMeta, StreamSink};
 
 use crate::hash::{FastHashMap, addr_word};
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -325,50 +326,48 @@ impl TcpReassembler {
             }
         }
 
-        if !self.flows.contains_key(&k) {
-            // A connection that closed recently (never also live): late segments are
-            // retransmissions, a SYN with a new sequence number starts a new connection.
-            if let Some(t) = self.closed.get(&k) {
-                let dir = if src == t.client { 0 } else { 1 };
-                if f.syn && t.bases[dir] != Some(data_seq) {
-                    self.closed.remove(&k);
-                } else {
-                    self.stats.bytes_retransmitted += payload.len() as u64;
-                    return;
+        // One lookup: the live flow, or a new one.
+        let flow = match self.flows.entry(k) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                // A connection that closed recently (never also live): late segments are
+                // retransmissions, a SYN with a new sequence number starts a new connection.
+                if let Some(t) = self.closed.get(&k) {
+                    let dir = if src == t.client { 0 } else { 1 };
+                    if f.syn && t.bases[dir] != Some(data_seq) {
+                        self.closed.remove(&k);
+                    } else {
+                        self.stats.bytes_retransmitted += payload.len() as u64;
+                        return;
+                    }
                 }
-            }
-            if !(f.syn || f.fin || !payload.is_empty()) || f.rst {
-                return; // a bare ACK or RST of a connection never seen carries nothing
-            }
-            let client = if f.syn && !f.ack {
-                src
-            } else if f.syn || !server_is_dst(src, dst) {
-                dst
-            } else {
-                src
-            };
-            let server = if client == src { dst } else { src };
-            let id = FlowId(meta.frame);
-            sink.flow_opened(&FlowInfo {
-                id,
-                client,
-                server,
-                saw_syn: f.syn,
-                first: meta,
-            });
-            self.stats.flows += 1;
-            self.flows.insert(
-                k,
-                Flow {
+                if !(f.syn || f.fin || !payload.is_empty()) || f.rst {
+                    return; // a bare ACK or RST of a connection never seen carries nothing
+                }
+                let client = if f.syn && !f.ack {
+                    src
+                } else if f.syn || !server_is_dst(src, dst) {
+                    dst
+                } else {
+                    src
+                };
+                let server = if client == src { dst } else { src };
+                let id = FlowId(meta.frame);
+                sink.flow_opened(&FlowInfo {
+                    id,
+                    client,
+                    server,
+                    saw_syn: f.syn,
+                    first: meta,
+                });
+                self.stats.flows += 1;
+                v.insert(Flow {
                     id,
                     client,
                     halves: [Half::default(), Half::default()],
                     last_ts: meta.ts,
-                },
-            );
-        }
-        let Some(flow) = self.flows.get_mut(&k) else {
-            return;
+                })
+            }
         };
         flow.last_ts = flow.last_ts.max(meta.ts);
         let dir = flow.direction(src);
