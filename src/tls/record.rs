@@ -2,7 +2,9 @@
 //! length is trusted), the SSLv2-compatible ClientHello some old clients
 //! send first, and a per-direction deframer that hands out whole records
 //! borrowed from the input when they are complete there and buffers only a
-//! partial record. "Need more bytes" is a normal state, not an error.
+//! partial record; a record assembled in that buffer is handed out mutable,
+//! so it can be decrypted where it lies. "Need more bytes" is a normal
+//! state, not an error.
 
 /// Content type: change_cipher_spec.
 pub(crate) const CT_CCS: u8 = 20;
@@ -113,11 +115,31 @@ fn peek_sslv2(buf: &[u8]) -> Option<Peek> {
 /// One item the deframer produced.
 pub(crate) enum Item<'a> {
     /// A record: its header and fragment.
-    Record(Header, &'a [u8]),
+    Record(Header, Fragment<'a>),
     /// An SSLv2-compatible ClientHello: the message after the 2-byte header.
     Sslv2Hello(&'a [u8]),
     /// The bytes at the front are not a record; framing is lost.
     Invalid,
+}
+
+/// A record's fragment, as the deframer hands it out.
+pub(crate) enum Fragment<'a> {
+    /// Whole in the input: borrowed from it.
+    Borrowed(&'a [u8]),
+    /// Assembled from several inputs in the deframer's buffer: the whole
+    /// record, header first. The receiver may swap the buffer's storage for
+    /// another (its content is dropped after the call).
+    Assembled(&'a mut Vec<u8>),
+}
+
+impl Fragment<'_> {
+    /// The fragment's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Fragment::Borrowed(b) => b,
+            Fragment::Assembled(v) => v.get(HEADER_LEN..).unwrap_or_default(),
+        }
+    }
 }
 
 /// Splits one direction's bytes into records, buffering only a partial one.
@@ -169,9 +191,8 @@ impl Deframer {
                     }
                     Peek::Record(h) => {
                         self.started = true;
-                        let pending = std::mem::take(&mut self.pending);
-                        f(Item::Record(h, &pending[HEADER_LEN..HEADER_LEN + h.len]));
-                        self.pending = pending;
+                        // `pending` ends where the record does: NeedMore took no more.
+                        f(Item::Record(h, Fragment::Assembled(&mut self.pending)));
                         self.pending.clear();
                         break;
                     }
@@ -200,7 +221,7 @@ impl Deframer {
                 Peek::Record(h) => {
                     self.started = true;
                     let end = HEADER_LEN + h.len;
-                    f(Item::Record(h, &input[HEADER_LEN..end]));
+                    f(Item::Record(h, Fragment::Borrowed(&input[HEADER_LEN..end])));
                     input = &input[end..];
                 }
                 Peek::Sslv2Hello { total } => {
@@ -260,7 +281,7 @@ mod tests {
 
     fn collect(d: &mut Deframer, chunk: &[u8], got: &mut Vec<(u8, Vec<u8>)>) {
         let r = d.feed(chunk, &mut |it| match it {
-            Item::Record(h, b) => got.push((h.content_type, b.to_vec())),
+            Item::Record(h, b) => got.push((h.content_type, b.bytes().to_vec())),
             Item::Sslv2Hello(b) => got.push((2, b.to_vec())),
             Item::Invalid => got.push((0, vec![])),
         });

@@ -22,7 +22,9 @@ use super::messages::{
     ClientHello, ServerHello, certificates, client_hello, rsa_encrypted_premaster, server_hello,
     session_ticket, sslv2_client_hello, version_name,
 };
-use super::record::{CT_ALERT, CT_APPDATA, CT_CCS, CT_HANDSHAKE, HEADER_LEN, Header, Item, header};
+use super::record::{
+    CT_ALERT, CT_APPDATA, CT_CCS, CT_HANDSHAKE, Fragment, HEADER_LEN, Header, Item, header,
+};
 use super::resync::{Filter, Resync, find_seq, next_candidate, window};
 use super::secret::Secret;
 use crate::reassembly::{Direction, SegmentMeta};
@@ -363,7 +365,7 @@ impl TlsFlow {
         &mut self,
         i: usize,
         h: Header,
-        frag: &[u8],
+        frag: Fragment<'_>,
         meta: SegmentMeta,
         keys: &KeyStore,
         out: &mut Out<'_>,
@@ -371,7 +373,7 @@ impl TlsFlow {
         if !self.dirs[i].encrypted {
             match h.content_type {
                 CT_HANDSHAKE => {
-                    self.dirs[i].joiner.push(frag);
+                    self.dirs[i].joiner.push(frag.bytes());
                     self.drain_handshake(i, keys);
                 }
                 CT_CCS if !self.tls13 => self.start_protection(i, keys),
@@ -425,7 +427,7 @@ impl TlsFlow {
         &mut self,
         i: usize,
         h: Header,
-        frag: &[u8],
+        frag: Fragment<'_>,
         meta: SegmentMeta,
         keys: &KeyStore,
         out: &mut Out<'_>,
@@ -433,7 +435,7 @@ impl TlsFlow {
         if self.dirs[i].dec.is_none() && !self.dirs[i].stuck {
             self.refresh_keys(keys);
             if self.dirs[i].dec.is_none()
-                && let Some(ct) = self.try_tls13_app_fallback(i, &h, frag)
+                && let Some(ct) = self.try_tls13_app_fallback(i, &h, frag.bytes())
             {
                 self.after_decrypt(i, ct, meta, keys, out);
                 return;
@@ -447,13 +449,13 @@ impl TlsFlow {
             if keys.growing()
                 && self.saw_server_hello
                 && !half.stuck
-                && half.held_bytes + frag.len() <= HOLD_MAX
+                && half.held_bytes + frag.bytes().len() <= HOLD_MAX
             {
-                half.held_bytes += frag.len();
+                half.held_bytes += frag.bytes().len();
                 half.held.push(Held {
                     seq,
                     header: h,
-                    frag: frag.to_vec(),
+                    frag: frag.bytes().to_vec(),
                     meta,
                 });
                 return;
@@ -469,10 +471,17 @@ impl TlsFlow {
     }
 
     /// Decrypts the records held while waiting for keys, once the keys are there.
+    /// Inline, as it runs for every segment and record and nearly always finds none.
+    #[inline]
     fn release_held(&mut self, i: usize, keys: &KeyStore, out: &mut Out<'_>) {
-        if self.dirs[i].held.is_empty() {
-            return;
+        if !self.dirs[i].held.is_empty() {
+            self.release_held_records(i, keys, out);
         }
+    }
+
+    /// [`TlsFlow::release_held`] once there are held records.
+    #[inline(never)]
+    fn release_held_records(&mut self, i: usize, keys: &KeyStore, out: &mut Out<'_>) {
         if self.dirs[i].dec.is_none() {
             self.refresh_keys(keys);
             if self.dirs[i].dec.is_none() {
@@ -482,7 +491,8 @@ impl TlsFlow {
         let held = std::mem::take(&mut self.dirs[i].held);
         self.dirs[i].held_bytes = 0;
         for r in held {
-            self.decrypt_at(i, r.seq, r.header, &r.frag, r.meta, keys, out);
+            let frag = Fragment::Borrowed(&r.frag);
+            self.decrypt_at(i, r.seq, r.header, frag, r.meta, keys, out);
         }
     }
 
@@ -493,7 +503,7 @@ impl TlsFlow {
         i: usize,
         seq: u64,
         h: Header,
-        frag: &[u8],
+        frag: Fragment<'_>,
         meta: SegmentMeta,
         keys: &KeyStore,
         out: &mut Out<'_>,
@@ -503,11 +513,25 @@ impl TlsFlow {
             self.status.records_undecrypted += 1;
             return;
         };
+        // Read before decrypting: an assembled record is decrypted where it lies.
+        let nonce = half
+            .nonce_delta
+            .is_none()
+            .then(|| dec.explicit_nonce(frag.bytes()))
+            .flatten();
         half.plain.clear();
-        match dec.decrypt_into(seq, h.content_type, h.version, frag, &mut half.plain) {
+        let (ty, version) = (h.content_type, h.version);
+        let opened = match frag {
+            Fragment::Borrowed(b) => dec.decrypt_into(seq, ty, version, b, &mut half.plain),
+            Fragment::Assembled(record) => {
+                half.plain.swap_in(record);
+                dec.decrypt_in_place(seq, ty, version, &mut half.plain, HEADER_LEN)
+            }
+        };
+        match opened {
             Ok(ct) => {
                 if half.nonce_delta.is_none() {
-                    half.nonce_delta = dec.explicit_nonce(frag).map(|n| n ^ seq);
+                    half.nonce_delta = nonce.map(|n| n ^ seq);
                 }
                 half.verified += 1;
                 self.any_verified = true;

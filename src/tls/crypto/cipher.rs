@@ -4,11 +4,13 @@
 //!
 //! Cipher instances are keyed once in [`RecordDecryptor::new`]. AES-GCM and
 //! ChaCha20-Poly1305 use `ring` (its assembly GHASH/Poly1305 took ~40 % less
-//! time than RustCrypto's here), which decrypts in place: the ciphertext is
-//! copied into the output first. CCM records are decrypted straight from the
-//! fragment (RustCrypto); CBC and RC4 copy it there and decrypt in place. A
-//! [`PlainBuf`] output keeps its storage between records, so a record pays
-//! neither for an allocation nor for zeroing.
+//! time than RustCrypto's here). Every cipher decrypts in place in a
+//! [`PlainBuf`]: a fragment borrowed from the input is copied there first
+//! ([`RecordDecryptor::decrypt_into`]); a record the deframer assembled in a
+//! buffer of its own is swapped in and decrypted where it lies
+//! ([`RecordDecryptor::decrypt_in_place`]), so it is copied only once. A
+//! [`PlainBuf`] keeps its storage between records, so a record pays neither
+//! for an allocation nor for zeroing.
 
 use aes::{Aes128, Aes256};
 use cbc::cipher::array::Array;
@@ -170,20 +172,13 @@ impl PlainBuf {
         self.len = self.len.min(n);
     }
 
-    /// Extends the plaintext by `n` bytes of unspecified content and returns
-    /// them for writing; storage is zeroed only when it first grows that far.
-    fn grow(&mut self, n: usize) -> &mut [u8] {
-        let start = self.len;
-        let end = start + n;
-        if self.buf.len() < end {
-            self.buf.resize(end, 0);
-        }
-        self.len = end;
-        &mut self.buf[start..end]
+    /// The bytes held, for decrypting in place.
+    fn held_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..self.len]
     }
 
-    /// Appends a copy of `data` and returns it for decrypting in place (no zeroing first).
-    fn push_copy(&mut self, data: &[u8]) -> &mut [u8] {
+    /// Appends a copy of `data` (no zeroing first).
+    fn push_copy(&mut self, data: &[u8]) {
         let start = self.len;
         let end = start + data.len();
         if self.buf.len() < end {
@@ -193,7 +188,22 @@ impl PlainBuf {
             self.buf[start..end].copy_from_slice(data);
         }
         self.len = end;
-        &mut self.buf[start..end]
+    }
+
+    /// Holds `v`'s bytes instead of its own (no copy); `v` gets this buffer's
+    /// old storage, its content unspecified.
+    pub fn swap_in(&mut self, v: &mut Vec<u8>) {
+        std::mem::swap(&mut self.buf, v);
+        self.len = self.buf.len();
+    }
+
+    /// Moves the bytes in `from` to start at `to` and keeps them as the last bytes held.
+    fn shift(&mut self, from: std::ops::Range<usize>, to: usize) {
+        let n = from.len();
+        if from.start != to {
+            self.buf.copy_within(from, to);
+        }
+        self.len = to + n;
     }
 
     /// Runs `f` on a buffer holding `out`'s bytes (its storage reused), then hands them back to `out`.
@@ -356,7 +366,8 @@ impl RecordDecryptor {
     }
 
     /// Like [`RecordDecryptor::decrypt`], appending to a reusable [`PlainBuf`]
-    /// (no allocation or zeroing once it has held a record as large).
+    /// (no allocation or zeroing once it has held a record as large): the
+    /// fragment is copied there and decrypted in place.
     pub fn decrypt_into(
         &mut self,
         seq: u64,
@@ -365,54 +376,65 @@ impl RecordDecryptor {
         fragment: &[u8],
         out: &mut PlainBuf,
     ) -> Result<u8, RecordError> {
-        let start = out.len();
+        let at = out.len();
+        out.push_copy(fragment);
+        self.open(seq, content_type, record_version, out, at, at)
+    }
+
+    /// Decrypts in place the fragment `buf` holds from byte `from` on (the
+    /// bytes before it, e.g. the record header, are dropped): on success `buf`
+    /// holds just the plaintext, on failure nothing.
+    pub fn decrypt_in_place(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        record_version: u16,
+        buf: &mut PlainBuf,
+        from: usize,
+    ) -> Result<u8, RecordError> {
+        if from > buf.len() {
+            buf.clear();
+            return Err(RecordError::Malformed("record shorter than its header"));
+        }
+        self.open(seq, content_type, record_version, buf, 0, from)
+    }
+
+    /// Decrypts the fragment held in `out` from byte `from` to its end, leaving
+    /// the plaintext from byte `to` (≤ `from`) on; on failure `out` ends at `to`.
+    fn open(
+        &mut self,
+        seq: u64,
+        content_type: u8,
+        record_version: u16,
+        out: &mut PlainBuf,
+        to: usize,
+        from: usize,
+    ) -> Result<u8, RecordError> {
+        let rec = Rec {
+            seq,
+            content_type,
+            version: record_version,
+            to,
+            from,
+        };
         let r = match &mut self.kind {
             Kind::Aead {
                 cipher,
                 nonce,
                 tag_len,
                 tls13,
-            } => open_aead(
-                cipher,
-                nonce,
-                *tag_len,
-                *tls13,
-                seq,
-                content_type,
-                record_version,
-                fragment,
-                out,
-            ),
+            } => open_aead(cipher, nonce, *tag_len, *tls13, &rec, out),
             Kind::Cbc {
                 cipher,
                 mac,
                 block,
                 chain_iv,
                 etm,
-            } => open_cbc(
-                cipher,
-                mac,
-                *block,
-                chain_iv,
-                *etm,
-                seq,
-                content_type,
-                record_version,
-                fragment,
-                out,
-            ),
-            Kind::Rc4 { cipher, mac } => open_rc4(
-                cipher,
-                mac,
-                seq,
-                content_type,
-                record_version,
-                fragment,
-                out,
-            ),
+            } => open_cbc(cipher, mac, *block, chain_iv, *etm, &rec, out),
+            Kind::Rc4 { cipher, mac } => open_rc4(cipher, mac, &rec, out),
         };
         if r.is_err() {
-            out.truncate(start);
+            out.truncate(to);
         }
         r
     }
@@ -468,22 +490,36 @@ impl RecordDecryptor {
     }
 }
 
-/// Decrypts `ct` with one AEAD straight into bytes appended to `out`, checking `tag`.
+/// One record to open: its pseudo-header fields, and where it lies in the buffer.
+struct Rec {
+    seq: u64,
+    content_type: u8,
+    version: u16,
+    /// Where the plaintext goes.
+    to: usize,
+    /// Where the fragment starts (it ends where the buffer's bytes end).
+    from: usize,
+}
+
+/// Decrypts `out[ct]` with one AEAD in place, checking the tag at `out[ct.end..]`,
+/// and moves the plaintext to `to`.
 fn aead_open_with<A: AeadInOut>(
     a: &A,
     nonce: &[u8; 12],
     aad: &[u8],
-    ct: &[u8],
-    tag: &[u8],
     out: &mut PlainBuf,
+    ct: std::ops::Range<usize>,
+    to: usize,
 ) -> Result<(), RecordError> {
     let nonce = aead::Nonce::<A>::try_from(&nonce[..])
         .map_err(|_| RecordError::Malformed("nonce length"))?;
-    let tag = aead::Tag::<A>::try_from(tag).map_err(|_| RecordError::Malformed("tag length"))?;
-    let buf = aead::inout::InOutBuf::new(ct, out.grow(ct.len()))
-        .map_err(|_| RecordError::Malformed("output length"))?;
-    a.decrypt_inout_detached(&nonce, aad, buf, &tag)
-        .map_err(|_| RecordError::Integrity)
+    let held = out.held_mut();
+    let tag = aead::Tag::<A>::try_from(&held[ct.end..])
+        .map_err(|_| RecordError::Malformed("tag length"))?;
+    a.decrypt_inout_detached(&nonce, aad, (&mut held[ct.clone()]).into(), &tag)
+        .map_err(|_| RecordError::Integrity)?;
+    out.shift(ct, to);
+    Ok(())
 }
 
 /// A ring AEAD key for `alg`.
@@ -492,27 +528,31 @@ fn ring_key(alg: &'static ring::aead::Algorithm, key: &[u8]) -> Result<AeadCiphe
     Ok(AeadCipher::Ring(Box::new(ring::aead::LessSafeKey::new(k))))
 }
 
-/// Decrypts `ct` with a ring key into bytes appended to `out`, checking `tag`
-/// (ring decrypts in place: the ciphertext is copied there first).
+/// Decrypts `out[ct]` with a ring key in place, checking the tag at
+/// `out[ct.end..]`; ring writes the plaintext at `to` as it goes.
 fn ring_open(
     k: &ring::aead::LessSafeKey,
     nonce: [u8; 12],
     aad: &[u8],
-    ct: &[u8],
-    tag: &[u8],
     out: &mut PlainBuf,
+    ct: std::ops::Range<usize>,
+    to: usize,
 ) -> Result<(), RecordError> {
-    let tag = ring::aead::Tag::try_from(tag).map_err(|_| RecordError::Malformed("tag length"))?;
-    let buf = out.push_copy(ct);
-    let opened = k.open_in_place_separate_tag(
+    let held = out.held_mut();
+    let tag = ring::aead::Tag::try_from(&held[ct.end..])
+        .map_err(|_| RecordError::Malformed("tag length"))?;
+    let n = ct.len();
+    k.open_in_place_separate_tag(
         ring::aead::Nonce::assume_unique_for_key(nonce),
         ring::aead::Aad::from(aad),
         tag,
-        buf,
-        0..,
-    );
-    // On failure the caller truncates `out` back to where this record began.
-    opened.map(|_| ()).map_err(|_| RecordError::Integrity)
+        &mut held[to..ct.end],
+        ct.start - to..,
+    )
+    // On failure the caller truncates `out` back to `to`.
+    .map_err(|_| RecordError::Integrity)?;
+    out.truncate(to + n);
+    Ok(())
 }
 
 /// The 13-byte TLS ≤1.2 AEAD / MAC pseudo-header: seq, type, version, length.
@@ -526,18 +566,16 @@ fn pseudo_header(seq: u64, content_type: u8, version: u16, len: usize) -> [u8; 1
 }
 
 /// AEAD record: TLS 1.2 (explicit or XOR nonce, 13-byte AAD) or TLS 1.3 (header AAD, inner type).
-#[allow(clippy::too_many_arguments)]
 fn open_aead(
     cipher: &AeadCipher,
     mode: &NonceMode,
     tag_len: usize,
     tls13: bool,
-    seq: u64,
-    content_type: u8,
-    record_version: u16,
-    fragment: &[u8],
+    rec: &Rec,
     out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
+    let end = out.len();
+    let fragment = &out.as_slice()[rec.from..];
     let (nonce, body) = match mode {
         NonceMode::Explicit(salt) => {
             if fragment.len() < 8 + tag_len {
@@ -548,47 +586,47 @@ fn open_aead(
             let mut n = [0u8; 12];
             n[..4].copy_from_slice(salt);
             n[4..].copy_from_slice(&fragment[..8]);
-            (n, &fragment[8..])
+            (n, rec.from + 8)
         }
         NonceMode::Xor(iv) => {
             if fragment.len() < tag_len {
                 return Err(RecordError::Malformed("AEAD record shorter than its tag"));
             }
             let mut n = *iv;
-            for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
+            for (b, s) in n[4..].iter_mut().zip(rec.seq.to_be_bytes()) {
                 *b ^= s;
             }
-            (n, fragment)
+            (n, rec.from)
         }
     };
-    let (ct, tag) = body.split_at(body.len() - tag_len);
+    let ct = body..end - tag_len;
     let mut aad_buf = [0u8; 13];
     let aad: &[u8] = if tls13 {
-        aad_buf[0] = content_type;
-        aad_buf[1..3].copy_from_slice(&record_version.to_be_bytes());
+        aad_buf[0] = rec.content_type;
+        aad_buf[1..3].copy_from_slice(&rec.version.to_be_bytes());
         aad_buf[3..5].copy_from_slice(&(fragment.len() as u16).to_be_bytes());
         &aad_buf[..5]
     } else {
-        aad_buf = pseudo_header(seq, content_type, record_version, ct.len());
+        aad_buf = pseudo_header(rec.seq, rec.content_type, rec.version, ct.len());
         &aad_buf
     };
-    let start = out.len();
+    let to = rec.to;
     match cipher {
-        AeadCipher::Ring(k) => ring_open(k, nonce, aad, ct, tag, out),
-        AeadCipher::Aes128Ccm(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
-        AeadCipher::Aes256Ccm(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
-        AeadCipher::Aes128Ccm8(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
-        AeadCipher::Aes256Ccm8(a) => aead_open_with(a.as_ref(), &nonce, aad, ct, tag, out),
+        AeadCipher::Ring(k) => ring_open(k, nonce, aad, out, ct, to),
+        AeadCipher::Aes128Ccm(a) => aead_open_with(a.as_ref(), &nonce, aad, out, ct, to),
+        AeadCipher::Aes256Ccm(a) => aead_open_with(a.as_ref(), &nonce, aad, out, ct, to),
+        AeadCipher::Aes128Ccm8(a) => aead_open_with(a.as_ref(), &nonce, aad, out, ct, to),
+        AeadCipher::Aes256Ccm8(a) => aead_open_with(a.as_ref(), &nonce, aad, out, ct, to),
     }?;
     if !tls13 {
-        return Ok(content_type);
+        return Ok(rec.content_type);
     }
     // TLSInnerPlaintext: content || type || zeros.
-    let inner = &out.as_slice()[start..];
+    let inner = &out.as_slice()[to..];
     match inner.iter().rposition(|&b| b != 0) {
         Some(pos) => {
             let ty = inner[pos];
-            out.truncate(start + pos);
+            out.truncate(to + pos);
             Ok(ty)
         }
         None => Err(RecordError::Malformed("TLS 1.3 record has no content type")),
@@ -670,55 +708,59 @@ fn cbc_padding(plain: &[u8], min_rest: usize) -> Result<usize, RecordError> {
 }
 
 /// CBC record: explicit IV (TLS 1.1+) or chained IV (TLS 1.0); MAC-then-encrypt or EtM.
-#[allow(clippy::too_many_arguments)]
 fn open_cbc(
     cipher: &mut CbcCipher,
     mac: &RecordMac,
     block: usize,
     chain_iv: &mut Option<[u8; 16]>,
     etm: bool,
-    seq: u64,
-    content_type: u8,
-    record_version: u16,
-    fragment: &[u8],
+    rec: &Rec,
     out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
     let mac_len = mac.len();
-    let (enc, tag) = if etm {
-        if fragment.len() < mac_len {
+    let (seq, content_type, record_version) = (rec.seq, rec.content_type, rec.version);
+    let held = out.held_mut();
+    let fragment_len = held.len() - rec.from;
+    let enc_end = if etm {
+        if fragment_len < mac_len {
             return Err(RecordError::Malformed("record shorter than its MAC"));
         }
-        fragment.split_at(fragment.len() - mac_len)
+        held.len() - mac_len
     } else {
-        (fragment, &[][..])
+        held.len()
     };
+    let enc = rec.from..enc_end;
     if enc.is_empty() || enc.len() % block != 0 {
         return Err(RecordError::Malformed(
             "CBC record is not a whole number of blocks",
         ));
     }
     // IV for this record; TLS 1.0 chains the last ciphertext block into the next record.
-    let mut iv_buf = [0u8; 16];
-    let (iv, ct): (&[u8], &[u8]) = match chain_iv {
+    let mut iv = [0u8; 16];
+    let ct = match chain_iv {
         Some(chain) => {
-            iv_buf[..block].copy_from_slice(&chain[..block]);
-            chain[..block].copy_from_slice(&enc[enc.len() - block..]);
-            (&iv_buf[..block], enc)
+            iv[..block].copy_from_slice(&chain[..block]);
+            chain[..block].copy_from_slice(&held[enc_end - block..enc_end]);
+            enc.clone()
         }
-        None => enc.split_at(block),
+        None => {
+            iv[..block].copy_from_slice(&held[enc.start..enc.start + block]);
+            enc.start + block..enc_end
+        }
     };
     if etm {
         mac.verify(
             &pseudo_header(seq, content_type, record_version, enc.len()),
-            enc,
-            tag,
+            &held[enc.clone()],
+            &held[enc_end..],
         )?;
     }
     if ct.is_empty() {
         return Err(RecordError::Malformed("CBC record has no ciphertext"));
     }
-    let start = out.len();
-    cipher.run(iv, out.push_copy(ct))?;
+    cipher.run(&iv[..block], &mut held[ct.clone()])?;
+    let start = rec.to;
+    out.shift(ct, start);
     let plain = &out.as_slice()[start..];
     if etm {
         let pad = cbc_padding(plain, 0)?;
@@ -741,28 +783,28 @@ fn open_cbc(
 fn open_rc4(
     cipher: &mut Rc4,
     mac: &RecordMac,
-    seq: u64,
-    content_type: u8,
-    record_version: u16,
-    fragment: &[u8],
+    rec: &Rec,
     out: &mut PlainBuf,
 ) -> Result<u8, RecordError> {
-    let start = out.len();
+    let held = out.held_mut();
+    let fragment = rec.from..held.len();
     // Always advance the keystream, as the sender did.
-    cipher.apply_keystream(out.push_copy(fragment));
+    cipher.apply_keystream(&mut held[fragment.clone()]);
     let mac_len = mac.len();
     if fragment.len() < mac_len {
         return Err(RecordError::Malformed("record shorter than its MAC"));
     }
     let content_len = fragment.len() - mac_len;
+    let start = rec.to;
+    out.shift(fragment, start);
     let (content, tag) = out.as_slice()[start..].split_at(content_len);
     mac.verify(
-        &pseudo_header(seq, content_type, record_version, content_len),
+        &pseudo_header(rec.seq, rec.content_type, rec.version, content_len),
         content,
         tag,
     )?;
     out.truncate(start + content_len);
-    Ok(content_type)
+    Ok(rec.content_type)
 }
 
 #[cfg(test)]
@@ -991,6 +1033,125 @@ mod tests {
 
     /// A reused `PlainBuf`: records of shrinking and growing size over the same
     /// storage give exactly their plaintext; a failure leaves what was held.
+    /// Opens `recs` (seq, record) with `a` copying and with `b` in place
+    /// behind a 5-byte header, corrupting each other record (both must fail
+    /// alike, and keystream/IV state must stay in step): same results.
+    fn in_place_agrees(
+        mut a: RecordDecryptor,
+        mut b: RecordDecryptor,
+        v: u16,
+        recs: &[(u64, Vec<u8>)],
+    ) {
+        let mut buf = PlainBuf::new();
+        for (k, (seq, rec)) in recs.iter().enumerate() {
+            let rec = if k % 2 == 1 {
+                flip(rec, rec.len() / 2)
+            } else {
+                rec.clone()
+            };
+            let mut copied = b"old".to_vec();
+            copied.clear();
+            let want = a.decrypt(*seq, APP, v, &rec, &mut copied);
+            let mut whole = vec![APP, 3, 3, 0xee, 0xee];
+            whole.extend_from_slice(&rec);
+            buf.push_copy(b"leftover bytes from an earlier record");
+            buf.swap_in(&mut whole);
+            let got = b.decrypt_in_place(*seq, APP, v, &mut buf, HEADER);
+            assert_eq!(got, want, "{v:04x} record {k}");
+            assert_eq!(buf.as_slice(), &copied[..], "{v:04x} record {k}");
+            assert_eq!(want.is_ok(), k % 2 == 0, "{v:04x} record {k}");
+        }
+        let mut short = PlainBuf::new();
+        short.swap_in(&mut vec![1, 2]);
+        assert!(b.decrypt_in_place(0, APP, v, &mut short, HEADER).is_err());
+        assert!(short.is_empty());
+    }
+
+    const HEADER: usize = 5;
+
+    #[test]
+    fn in_place_opens_what_copying_opens_for_every_family() {
+        let new = |v: u16, id: u16, key: &[u8], iv: &[u8], mac: &[u8], etm: bool| {
+            RecordDecryptor::new(v, suite(id).unwrap(), key, iv, mac, etm).unwrap()
+        };
+        for id in [0xC02F, 0xC030, 0xCCA8, 0xC0AC, 0xC0AE] {
+            let (key, iv, _) = keys(id, 0x0303);
+            let recs: Vec<_> = (0u64..4)
+                .map(|seq| {
+                    (
+                        seq,
+                        seal_tls12_aead(id, &key, &iv, seq, APP, &msg(700 + seq as usize)),
+                    )
+                })
+                .collect();
+            let d = || new(0x0303, id, &key, &iv, &[], false);
+            in_place_agrees(d(), d(), 0x0303, &recs);
+        }
+        for id in [0x1301, 0x1302, 0x1303, 0x1304, 0x1305] {
+            let (key, iv, _) = keys(id, 0x0304);
+            let recs: Vec<_> = (0u64..4)
+                .map(|seq| {
+                    (
+                        seq,
+                        seal_tls13(id, &key, &iv, seq, APP, &msg(300), seq as usize * 5),
+                    )
+                })
+                .collect();
+            let d = || new(0x0304, id, &key, &iv, &[], false);
+            in_place_agrees(d(), d(), 0x0303, &recs);
+        }
+        for (id, version, etm) in [
+            (0x002F, 0x0303, false),
+            (0x003D, 0x0303, true),
+            (0x000A, 0x0302, false),
+        ] {
+            let (key, iv, mac_key) = keys(id, version);
+            let bs = suite(id).unwrap().block_len();
+            let recs: Vec<_> = (0u64..4)
+                .map(|seq| {
+                    let pt = msg(500 + seq as usize);
+                    let rec =
+                        seal_cbc(id, version, &key, &mac_key, &msg(bs), seq, APP, &pt, 1, etm);
+                    (seq, rec)
+                })
+                .collect();
+            let d = || new(version, id, &key, &iv, &mac_key, etm);
+            in_place_agrees(d(), d(), version, &recs);
+        }
+        // TLS 1.0 chained IV and RC4 carry state from record to record.
+        let id = 0x002F;
+        let (key, iv, mac_key) = keys(id, 0x0301);
+        let mut chain = iv.clone();
+        let recs: Vec<_> = (0u64..4)
+            .map(|seq| {
+                let rec = seal_cbc(
+                    id,
+                    0x0301,
+                    &key,
+                    &mac_key,
+                    &chain,
+                    seq,
+                    APP,
+                    &msg(90),
+                    0,
+                    false,
+                );
+                chain = rec[rec.len() - 16..].to_vec();
+                (seq, rec)
+            })
+            .collect();
+        let d = || new(0x0301, id, &key, &iv, &mac_key, false);
+        in_place_agrees(d(), d(), 0x0301, &recs);
+        let id = 0x0005;
+        let (key, iv, mac_key) = keys(id, 0x0303);
+        let mut enc = Rc4::new_from_slice(&key).unwrap();
+        let recs: Vec<_> = (0u64..4)
+            .map(|seq| (seq, seal_rc4(id, &mut enc, &mac_key, seq, APP, &msg(400))))
+            .collect();
+        let d = || new(0x0303, id, &key, &iv, &mac_key, false);
+        in_place_agrees(d(), d(), 0x0303, &recs);
+    }
+
     #[test]
     fn plain_buf_reuse_gives_exact_plaintext() {
         let id = 0xC02F;

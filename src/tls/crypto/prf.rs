@@ -57,7 +57,10 @@ where
             out[pos..pos + n].copy_from_slice(&block[..n]);
         }
         pos += n;
-        a = keyed.clone().chain_update(&a).finalize().into_bytes();
+        // A(i+1) only when another block is needed.
+        if pos < out.len() {
+            a = keyed.clone().chain_update(&a).finalize().into_bytes();
+        }
     }
 }
 
