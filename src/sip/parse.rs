@@ -31,7 +31,7 @@ use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
 use super::plain_lines::split_plain;
-use super::scan::{self, HeaderEnd, StartLine, eq_lower};
+use super::scan::{self, Head, HeaderEnd, StartLine, eq_lower};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
 
@@ -69,13 +69,13 @@ pub fn parse_message(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
     parse_with_head(bytes, None)
 }
 
-/// Parses a message the framer cut out of a stream, reusing the header end
-/// it found rather than searching for it again.
+/// Parses a message the framer cut out of a stream, reusing the start line
+/// and header end it read rather than reading them again.
 pub fn parse_framed(raw: &RawMessage<'_>) -> Result<SipMessage, SipParseError> {
     parse_with_head(raw.bytes, raw.head)
 }
 
-fn parse_with_head(bytes: &[u8], head: Option<HeaderEnd>) -> Result<SipMessage, SipParseError> {
+fn parse_with_head(bytes: &[u8], head: Option<Head>) -> Result<SipMessage, SipParseError> {
     let (mut msg, unusual) = scan_message(bytes, head)?;
     let accepted = if rsip_validation() {
         rsip_accepts(bytes)
@@ -131,24 +131,11 @@ pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
 const MAX_HEAD: usize = (u32::MAX / 4) as usize;
 
 /// Scans a message into the model; also says whether anything unusual was seen.
-/// `head`, when given, is where the framer found the headers to end in `bytes`.
-fn scan_message(
-    bytes: &[u8],
-    head: Option<HeaderEnd>,
-) -> Result<(SipMessage, bool), SipParseError> {
-    let Some(nl) = scan::first_lf(bytes) else {
-        return if bytes.is_empty() || scan::parse_start_line(bytes).is_some() {
-            Err(SipParseError::Unterminated)
-        } else {
-            Err(SipParseError::StartLine(start_line_text(bytes)))
-        };
-    };
-    let Some(raw_start) = scan::parse_start_line(&bytes[..nl]) else {
-        return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
-    };
-    let end = match head {
-        Some(h) if h.headers_start == nl + 1 && h.body_start <= bytes.len() => h,
-        _ => scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?,
+/// `head`, when given, is the framer's reading of the start line and header end of `bytes`.
+fn scan_message(bytes: &[u8], head: Option<Head>) -> Result<(SipMessage, bool), SipParseError> {
+    let (nl, raw_start, end) = match head.and_then(|h| framed_head(bytes, h)) {
+        Some(known) => known,
+        None => read_head(bytes)?,
     };
     // One copy of the start line and headers. Invalid UTF-8 is replaced as
     // `from_utf8_lossy` does; every delimiter the scanner looks for is ASCII,
@@ -252,6 +239,36 @@ fn scan_message(
     };
     msg.body = body.to_vec();
     Ok((msg, unusual))
+}
+
+/// The framer's `head` of `bytes` as (start line end, start line, header
+/// end), when it fits them.
+fn framed_head(bytes: &[u8], h: Head) -> Option<(usize, StartLine<'_>, HeaderEnd)> {
+    let e = h.end;
+    let nl = e.headers_start.checked_sub(1)?;
+    let fits = bytes.get(nl) == Some(&b'\n')
+        && e.headers_start <= e.headers_end
+        && e.headers_end <= e.body_start
+        && e.body_start <= bytes.len();
+    fits.then_some(())?;
+    Some((nl, h.line.line(bytes)?, e))
+}
+
+/// Reads the start line and finds the header end of `bytes` (start line
+/// end, start line, header end).
+fn read_head(bytes: &[u8]) -> Result<(usize, StartLine<'_>, HeaderEnd), SipParseError> {
+    let Some(nl) = scan::first_lf(bytes) else {
+        return if bytes.is_empty() || scan::parse_start_line(bytes).is_some() {
+            Err(SipParseError::Unterminated)
+        } else {
+            Err(SipParseError::StartLine(start_line_text(bytes)))
+        };
+    };
+    let Some(line) = scan::parse_start_line(&bytes[..nl]) else {
+        return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
+    };
+    let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
+    Ok((nl, line, end))
 }
 
 /// `line` (parsed from `from`) with its slices moved to the same offsets in `to`.
