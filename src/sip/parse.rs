@@ -66,16 +66,17 @@ pub enum SipParseError {
 
 /// Parses one framed message (start line to end of body).
 pub fn parse_message(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
-    parse_with_head(bytes, None)
+    parse_with_head(bytes, None).map(|m| *m)
 }
 
 /// Parses a message the framer cut out of a stream, reusing the start line
-/// and header end it read rather than reading them again.
-pub fn parse_framed(raw: &RawMessage<'_>) -> Result<SipMessage, SipParseError> {
+/// and header end it read rather than reading them again. Boxed where it is
+/// built, as the analysis events carry it, so the model is not moved again.
+pub fn parse_framed(raw: &RawMessage<'_>) -> Result<Box<SipMessage>, SipParseError> {
     parse_with_head(raw.bytes, raw.head)
 }
 
-fn parse_with_head(bytes: &[u8], head: Option<Head>) -> Result<SipMessage, SipParseError> {
+fn parse_with_head(bytes: &[u8], head: Option<Head>) -> Result<Box<SipMessage>, SipParseError> {
     let (mut msg, unusual) = scan_message(bytes, head)?;
     let accepted = if rsip_validation() {
         rsip_accepts(bytes)
@@ -123,7 +124,7 @@ pub fn rsip_accepts(bytes: &[u8]) -> bool {
 
 /// The tolerant parser alone (always `ParsedBy::Tolerant`).
 pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
-    scan_message(bytes, None).map(|(m, _)| m)
+    scan_message(bytes, None).map(|(m, _)| *m)
 }
 
 /// Longest start line and headers read: spans are 32-bit, and folded
@@ -132,7 +133,10 @@ const MAX_HEAD: usize = (u32::MAX / 4) as usize;
 
 /// Scans a message into the model; also says whether anything unusual was seen.
 /// `head`, when given, is the framer's reading of the start line and header end of `bytes`.
-fn scan_message(bytes: &[u8], head: Option<Head>) -> Result<(SipMessage, bool), SipParseError> {
+fn scan_message(
+    bytes: &[u8],
+    head: Option<Head>,
+) -> Result<(Box<SipMessage>, bool), SipParseError> {
     let (nl, raw_start, end) = match head.and_then(|h| framed_head(bytes, h)) {
         Some(known) => known,
         None => read_head(bytes)?,
@@ -214,7 +218,7 @@ fn scan_message(bytes: &[u8], head: Option<Head>) -> Result<(SipMessage, bool), 
             h.1 = Span::new(start, text.len());
         }
     }
-    let mut msg = SipMessage {
+    let mut msg = Box::new(SipMessage {
         text,
         kind,
         start,
@@ -230,7 +234,7 @@ fn scan_message(bytes: &[u8], head: Option<Head>) -> Result<(SipMessage, bool), 
         body: Vec::new(),
         parsed_by: ParsedBy::Tolerant,
         presence: std::sync::OnceLock::new(),
-    };
+    });
     let content_length = fill_typed(&mut msg);
     let body = &bytes[end.body_start..];
     let body = match content_length {
@@ -489,13 +493,19 @@ fn parse_cseq(value: &str) -> Option<(u32, Method)> {
         let m = it.next()?;
         return Some((n, Method::from_token(m)));
     }
-    // `split_whitespace` on ASCII text: the characters `char::is_whitespace` accepts.
-    let mut it = value
-        .split([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
-        .filter(|t| !t.is_empty());
-    let n = it.next()?.parse().ok()?;
-    let m = it.next()?;
-    Some((n, Method::from_token(m)))
+    // `split_whitespace` on ASCII text, a byte at a time: the characters
+    // `char::is_whitespace` accepts.
+    let b = value.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let token = |from: usize| {
+        let start = from + b.get(from..)?.iter().position(|&c| !ws(c))?;
+        let len = b[start..].iter().position(|&c| ws(c));
+        Some((start, len.map_or(b.len(), |l| start + l)))
+    };
+    let (n_start, n_end) = token(0)?;
+    let (m_start, m_end) = token(n_end)?;
+    let n = value.get(n_start..n_end)?.parse().ok()?;
+    Some((n, Method::from_token(value.get(m_start..m_end)?)))
 }
 
 /// True when `data` begins like a SIP request or status line (content detection on any port).
