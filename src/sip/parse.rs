@@ -593,6 +593,41 @@ mod tests {
         }
     }
 
+    /// A framed message parses as its bytes parsed alone, however the
+    /// stream is cut: the start line and header end the framer hands on are
+    /// those the parser would read.
+    #[test]
+    fn framed_head_is_the_parsers_own() {
+        use crate::reassembly::SegmentMeta;
+        use crate::time::Timestamp;
+        let msgs = [
+            samples::message(),
+            samples::benotify(),
+            samples::response_480(),
+            samples::invite_compact(),
+            samples::service(),
+            b"OPTIONS sip:a@b SIP/2.0\nCall-ID: lf\n\n".to_vec(),
+        ];
+        let stream = msgs.concat();
+        for size in [1, 7, 100, stream.len()] {
+            let mut f = crate::sip::SipFramer::new();
+            let mut n = 0;
+            for (i, c) in stream.chunks(size).enumerate() {
+                let meta = SegmentMeta {
+                    frame: i as u64,
+                    ts: Timestamp(0),
+                };
+                f.push(c, meta, &mut |raw| {
+                    assert!(raw.head.is_some());
+                    let framed = parse_framed(&raw).unwrap();
+                    assert_eq!(*framed, parse_message(raw.bytes).unwrap(), "chunk {size}");
+                    n += 1;
+                });
+            }
+            assert_eq!(n, msgs.len(), "chunk {size}");
+        }
+    }
+
     #[test]
     fn response_with_diagnostics() {
         let m = parse_message(&samples::response_480()).unwrap();
