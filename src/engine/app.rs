@@ -141,7 +141,7 @@ impl MessageSink<'_> {
                     dst,
                     first: raw.first,
                     last: raw.last,
-                    msg: Box::new(msg),
+                    msg,
                 };
                 self.emitter.emit(ctx.id.0, ev);
             }

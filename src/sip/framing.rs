@@ -8,7 +8,7 @@
 
 use memchr::memmem;
 
-use super::scan::{self, ContentLengthError, HeaderEnd};
+use super::scan::{self, ContentLengthError, Head, StartOffsets};
 use crate::reassembly::SegmentMeta;
 
 /// Largest header block accepted before the framer gives up and resynchronises.
@@ -48,9 +48,9 @@ pub struct RawMessage<'a> {
     pub first: SegmentMeta,
     /// Frame that carried the last byte.
     pub last: SegmentMeta,
-    /// Where the headers end, when the framer already found it (streams);
-    /// `None` for a datagram.
-    pub head: Option<HeaderEnd>,
+    /// The start line and where the headers end, when the framer already
+    /// read them (streams); `None` for a datagram.
+    pub head: Option<Head>,
 }
 
 /// Framing counters for one direction.
@@ -70,10 +70,10 @@ pub struct FramerStats {
 enum Step {
     /// Consumed bytes that are not part of a message (keep-alive, garbage).
     Skip(usize),
-    /// A complete message of this many bytes, and where its headers end.
-    Message(usize, HeaderEnd),
-    /// More bytes needed; the total message length (and header end) when already known.
-    NeedMore(Option<(usize, HeaderEnd)>),
+    /// A complete message of this many bytes, and its head.
+    Message(usize, Head),
+    /// More bytes needed; the total message length (and head) when already known.
+    NeedMore(Option<(usize, Head)>),
 }
 
 /// Framing state that does not own the buffer.
@@ -168,9 +168,10 @@ impl Core {
             }
             return Step::NeedMore(None);
         };
-        if scan::parse_start_line(&s[..nl]).is_none() {
+        let Some(line) = scan::parse_start_line(&s[..nl]) else {
             return self.garbage(s, 1);
-        }
+        };
+        let line = StartOffsets::of(line, s);
         let Some(end) = scan::find_header_end(window, nl) else {
             if s.len() >= MAX_HEADER_BYTES {
                 return self.garbage(s, nl + 1);
@@ -186,11 +187,12 @@ impl Core {
         };
         let total = end.body_start + len;
         self.run_lf = 0;
+        let head = Head { line, end };
         if s.len() >= total {
             self.stats.messages += 1;
-            Step::Message(total, end)
+            Step::Message(total, head)
         } else {
-            Step::NeedMore(Some((total, end)))
+            Step::NeedMore(Some((total, head)))
         }
     }
 
@@ -305,8 +307,8 @@ pub struct SipFramer {
     buf: Vec<u8>,
     /// (offset in `buf`, meta of the push that carried it), ascending.
     metas: Vec<(usize, SegmentMeta)>,
-    /// Total length of the buffered message when its headers are complete.
-    need_total: Option<(usize, HeaderEnd)>,
+    /// Total length (and head) of the buffered message when its headers are complete.
+    need_total: Option<(usize, Head)>,
 }
 
 impl SipFramer {

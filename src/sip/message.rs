@@ -216,12 +216,16 @@ pub(crate) struct NameAddrSpans {
 impl NameAddrSpans {
     /// The spans of `a`, whose parts are sub-slices of `text`.
     pub fn of(text: &str, a: &NameAddr<'_>) -> NameAddrSpans {
-        let (addr, host) = match uri_address(a.uri) {
-            Cow::Borrowed(addr) => match host_of(addr) {
-                Cow::Borrowed(h) => (Some(Span::of(text, addr)), Some(Span::of(text, h))),
-                Cow::Owned(_) => (Some(Span::of(text, addr)), None),
-            },
-            Cow::Owned(_) => (None, None),
+        // Slices of the text only when `uri_address` would borrow them.
+        let w = written_address(a.uri);
+        let (addr, host) = if w.host_is_lower() {
+            let host = match host_in(w.host()) {
+                Cow::Borrowed(h) => Some(Span::of(text, h)),
+                Cow::Owned(_) => None,
+            };
+            (Some(Span::of(text, w.addr)), host)
+        } else {
+            (None, None)
         };
         NameAddrSpans {
             display: a.display_raw.map(|d| Span::of(text, d)),
@@ -422,8 +426,29 @@ impl SipMessage {
     }
 }
 
-/// `user@host` of a URI, scheme and URI parameters removed, host lower-cased.
-pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
+/// `user@host` of a URI as written (scheme and URI parameters removed),
+/// with where its host starts: what [`uri_address`] lower-cases.
+struct WrittenAddress<'a> {
+    /// `user@host`, or the whole address when it has no `@`.
+    addr: &'a str,
+    /// Offset in `addr` just past the last `@` (0 without one).
+    host_from: usize,
+}
+
+impl<'a> WrittenAddress<'a> {
+    /// The part [`uri_address`] lower-cases: after the last `@`, or all of it.
+    fn host(&self) -> &'a str {
+        self.addr.get(self.host_from..).unwrap_or("")
+    }
+
+    /// True when that part is lower-case already, so `addr` is the address.
+    fn host_is_lower(&self) -> bool {
+        !self.host().bytes().any(|b| b.is_ascii_uppercase())
+    }
+}
+
+/// A URI's address as written, before any lower-casing.
+fn written_address(uri: &str) -> WrittenAddress<'_> {
     let u = trim(uri);
     let u = u
         .strip_prefix("sip:")
@@ -432,34 +457,35 @@ pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
         .or_else(|| u.strip_prefix("tel:"))
         .unwrap_or(u);
     let end = find2(u.as_bytes(), b';', b'?').unwrap_or(u.len());
-    let last_at = rfind(&u.as_bytes()[..end], b'@');
-    let u = &u[..end];
-    match last_at {
-        Some(at) => {
-            let host = &u[at + 1..];
-            if host.bytes().any(|b| b.is_ascii_uppercase()) {
-                Cow::Owned(format!("{}@{}", &u[..at], host.to_ascii_lowercase()))
-            } else {
-                Cow::Borrowed(u)
-            }
-        }
-        None => lower(u),
+    let host_from = rfind(&u.as_bytes()[..end], b'@').map_or(0, |at| at + 1);
+    WrittenAddress {
+        addr: &u[..end],
+        host_from,
     }
+}
+
+/// `user@host` of a URI, scheme and URI parameters removed, host lower-cased.
+pub(crate) fn uri_address(uri: &str) -> Cow<'_, str> {
+    let w = written_address(uri);
+    if w.host_is_lower() {
+        return Cow::Borrowed(w.addr);
+    }
+    let user = w.addr.get(..w.host_from).unwrap_or("");
+    Cow::Owned(format!("{user}{}", w.host().to_ascii_lowercase()))
 }
 
 /// Host of a URI (after `@`, before port/params), lower-cased.
 pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
-    match uri_address(uri) {
-        Cow::Borrowed(a) => host_of(a),
-        Cow::Owned(a) => Cow::Owned(host_of(&a).into_owned()),
+    let w = written_address(uri);
+    if w.host_is_lower() {
+        return host_in(w.host());
     }
+    Cow::Owned(host_in(&w.host().to_ascii_lowercase()).into_owned())
 }
 
-/// The host part of a `user@host` address (already lower-cased).
-fn host_of(a: &str) -> Cow<'_, str> {
-    let from = rfind(a.as_bytes(), b'@').map_or(0, |at| at + 1);
-    let host = &a[from..];
-    // strip :port (but keep IPv6 literals intact)
+/// The host of an address's host part (lower-cased already): port removed,
+/// IPv6 literals kept whole.
+fn host_in(host: &str) -> Cow<'_, str> {
     if host.starts_with('[') {
         let inner = host.split(']').next().unwrap_or(host);
         return match host.get(inner.len()..inner.len() + 1) {

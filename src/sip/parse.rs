@@ -31,7 +31,7 @@ use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
 use super::plain_lines::split_plain;
-use super::scan::{self, HeaderEnd, StartLine, eq_lower};
+use super::scan::{self, Head, HeaderEnd, StartLine, eq_lower};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
 
@@ -66,16 +66,17 @@ pub enum SipParseError {
 
 /// Parses one framed message (start line to end of body).
 pub fn parse_message(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
-    parse_with_head(bytes, None)
+    parse_with_head(bytes, None).map(|m| *m)
 }
 
-/// Parses a message the framer cut out of a stream, reusing the header end
-/// it found rather than searching for it again.
-pub fn parse_framed(raw: &RawMessage<'_>) -> Result<SipMessage, SipParseError> {
+/// Parses a message the framer cut out of a stream, reusing the start line
+/// and header end it read rather than reading them again. Boxed where it is
+/// built, as the analysis events carry it, so the model is not moved again.
+pub fn parse_framed(raw: &RawMessage<'_>) -> Result<Box<SipMessage>, SipParseError> {
     parse_with_head(raw.bytes, raw.head)
 }
 
-fn parse_with_head(bytes: &[u8], head: Option<HeaderEnd>) -> Result<SipMessage, SipParseError> {
+fn parse_with_head(bytes: &[u8], head: Option<Head>) -> Result<Box<SipMessage>, SipParseError> {
     let (mut msg, unusual) = scan_message(bytes, head)?;
     let accepted = if rsip_validation() {
         rsip_accepts(bytes)
@@ -123,7 +124,7 @@ pub fn rsip_accepts(bytes: &[u8]) -> bool {
 
 /// The tolerant parser alone (always `ParsedBy::Tolerant`).
 pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
-    scan_message(bytes, None).map(|(m, _)| m)
+    scan_message(bytes, None).map(|(m, _)| *m)
 }
 
 /// Longest start line and headers read: spans are 32-bit, and folded
@@ -131,24 +132,14 @@ pub fn parse_tolerant(bytes: &[u8]) -> Result<SipMessage, SipParseError> {
 const MAX_HEAD: usize = (u32::MAX / 4) as usize;
 
 /// Scans a message into the model; also says whether anything unusual was seen.
-/// `head`, when given, is where the framer found the headers to end in `bytes`.
+/// `head`, when given, is the framer's reading of the start line and header end of `bytes`.
 fn scan_message(
     bytes: &[u8],
-    head: Option<HeaderEnd>,
-) -> Result<(SipMessage, bool), SipParseError> {
-    let Some(nl) = scan::first_lf(bytes) else {
-        return if bytes.is_empty() || scan::parse_start_line(bytes).is_some() {
-            Err(SipParseError::Unterminated)
-        } else {
-            Err(SipParseError::StartLine(start_line_text(bytes)))
-        };
-    };
-    let Some(raw_start) = scan::parse_start_line(&bytes[..nl]) else {
-        return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
-    };
-    let end = match head {
-        Some(h) if h.headers_start == nl + 1 && h.body_start <= bytes.len() => h,
-        _ => scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?,
+    head: Option<Head>,
+) -> Result<(Box<SipMessage>, bool), SipParseError> {
+    let (nl, raw_start, end) = match head.and_then(|h| framed_head(bytes, h)) {
+        Some(known) => known,
+        None => read_head(bytes)?,
     };
     // One copy of the start line and headers. Invalid UTF-8 is replaced as
     // `from_utf8_lossy` does; every delimiter the scanner looks for is ASCII,
@@ -227,7 +218,7 @@ fn scan_message(
             h.1 = Span::new(start, text.len());
         }
     }
-    let mut msg = SipMessage {
+    let mut msg = Box::new(SipMessage {
         text,
         kind,
         start,
@@ -243,7 +234,7 @@ fn scan_message(
         body: Vec::new(),
         parsed_by: ParsedBy::Tolerant,
         presence: std::sync::OnceLock::new(),
-    };
+    });
     let content_length = fill_typed(&mut msg);
     let body = &bytes[end.body_start..];
     let body = match content_length {
@@ -252,6 +243,36 @@ fn scan_message(
     };
     msg.body = body.to_vec();
     Ok((msg, unusual))
+}
+
+/// The framer's `head` of `bytes` as (start line end, start line, header
+/// end), when it fits them.
+fn framed_head(bytes: &[u8], h: Head) -> Option<(usize, StartLine<'_>, HeaderEnd)> {
+    let e = h.end;
+    let nl = e.headers_start.checked_sub(1)?;
+    let fits = bytes.get(nl) == Some(&b'\n')
+        && e.headers_start <= e.headers_end
+        && e.headers_end <= e.body_start
+        && e.body_start <= bytes.len();
+    fits.then_some(())?;
+    Some((nl, h.line.line(bytes)?, e))
+}
+
+/// Reads the start line and finds the header end of `bytes` (start line
+/// end, start line, header end).
+fn read_head(bytes: &[u8]) -> Result<(usize, StartLine<'_>, HeaderEnd), SipParseError> {
+    let Some(nl) = scan::first_lf(bytes) else {
+        return if bytes.is_empty() || scan::parse_start_line(bytes).is_some() {
+            Err(SipParseError::Unterminated)
+        } else {
+            Err(SipParseError::StartLine(start_line_text(bytes)))
+        };
+    };
+    let Some(line) = scan::parse_start_line(&bytes[..nl]) else {
+        return Err(SipParseError::StartLine(start_line_text(&bytes[..nl])));
+    };
+    let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
+    Ok((nl, line, end))
 }
 
 /// `line` (parsed from `from`) with its slices moved to the same offsets in `to`.
@@ -472,13 +493,19 @@ fn parse_cseq(value: &str) -> Option<(u32, Method)> {
         let m = it.next()?;
         return Some((n, Method::from_token(m)));
     }
-    // `split_whitespace` on ASCII text: the characters `char::is_whitespace` accepts.
-    let mut it = value
-        .split([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
-        .filter(|t| !t.is_empty());
-    let n = it.next()?.parse().ok()?;
-    let m = it.next()?;
-    Some((n, Method::from_token(m)))
+    // `split_whitespace` on ASCII text, a byte at a time: the characters
+    // `char::is_whitespace` accepts.
+    let b = value.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let token = |from: usize| {
+        let start = from + b.get(from..)?.iter().position(|&c| !ws(c))?;
+        let len = b[start..].iter().position(|&c| ws(c));
+        Some((start, len.map_or(b.len(), |l| start + l)))
+    };
+    let (n_start, n_end) = token(0)?;
+    let (m_start, m_end) = token(n_end)?;
+    let n = value.get(n_start..n_end)?.parse().ok()?;
+    Some((n, Method::from_token(value.get(m_start..m_end)?)))
 }
 
 /// True when `data` begins like a SIP request or status line (content detection on any port).
@@ -563,6 +590,41 @@ mod tests {
             let mut t = parse_tolerant(&raw).unwrap();
             t.parsed_by = a.parsed_by;
             assert_eq!(a, t);
+        }
+    }
+
+    /// A framed message parses as its bytes parsed alone, however the
+    /// stream is cut: the start line and header end the framer hands on are
+    /// those the parser would read.
+    #[test]
+    fn framed_head_is_the_parsers_own() {
+        use crate::reassembly::SegmentMeta;
+        use crate::time::Timestamp;
+        let msgs = [
+            samples::message(),
+            samples::benotify(),
+            samples::response_480(),
+            samples::invite_compact(),
+            samples::service(),
+            b"OPTIONS sip:a@b SIP/2.0\nCall-ID: lf\n\n".to_vec(),
+        ];
+        let stream = msgs.concat();
+        for size in [1, 7, 100, stream.len()] {
+            let mut f = crate::sip::SipFramer::new();
+            let mut n = 0;
+            for (i, c) in stream.chunks(size).enumerate() {
+                let meta = SegmentMeta {
+                    frame: i as u64,
+                    ts: Timestamp(0),
+                };
+                f.push(c, meta, &mut |raw| {
+                    assert!(raw.head.is_some());
+                    let framed = parse_framed(&raw).unwrap();
+                    assert_eq!(*framed, parse_message(raw.bytes).unwrap(), "chunk {size}");
+                    n += 1;
+                });
+            }
+            assert_eq!(n, msgs.len(), "chunk {size}");
         }
     }
 

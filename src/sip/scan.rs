@@ -77,9 +77,91 @@ pub enum StartLine<'a> {
     },
 }
 
+/// A start line's parts as byte ranges of the message it begins, so the
+/// parser takes up what the framer read instead of reading the line again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartOffsets {
+    /// `METHOD uri SIP/2.0`: the method and Request-URI ranges.
+    Request {
+        /// Method token.
+        method: (usize, usize),
+        /// Request-URI.
+        uri: (usize, usize),
+    },
+    /// `SIP/2.0 code reason`.
+    Response {
+        /// Status code.
+        code: u16,
+        /// Reason phrase range.
+        reason: (usize, usize),
+    },
+}
+
+impl StartOffsets {
+    /// The offsets of `line`, whose slices lie in `message`.
+    pub fn of(line: StartLine<'_>, message: &[u8]) -> StartOffsets {
+        let at = |part: &[u8]| {
+            let start = (part.as_ptr() as usize)
+                .saturating_sub(message.as_ptr() as usize)
+                .min(message.len());
+            (start, (start + part.len()).min(message.len()))
+        };
+        match line {
+            StartLine::Request { method, uri } => StartOffsets::Request {
+                method: at(method),
+                uri: at(uri),
+            },
+            StartLine::Response { code, reason } => StartOffsets::Response {
+                code,
+                reason: at(reason),
+            },
+        }
+    }
+
+    /// The start line these offsets locate in `bytes` (`None` when out of range).
+    pub fn line(self, bytes: &[u8]) -> Option<StartLine<'_>> {
+        let get = |(a, b): (usize, usize)| bytes.get(a..b);
+        Some(match self {
+            StartOffsets::Request { method, uri } => StartLine::Request {
+                method: get(method)?,
+                uri: get(uri)?,
+            },
+            StartOffsets::Response { code, reason } => StartLine::Response {
+                code,
+                reason: get(reason)?,
+            },
+        })
+    }
+}
+
+/// What the framer read of a message's head: its start line and where its headers end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The start line.
+    pub line: StartOffsets,
+    /// Where the headers end.
+    pub end: HeaderEnd,
+}
+
+/// [`is_tchar`] for every byte value.
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
 /// True for an RFC 3261 `token` character.
 pub fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+    TCHAR[usize::from(b)]
 }
 
 /// Strips one trailing `\r`.
