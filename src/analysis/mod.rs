@@ -204,11 +204,16 @@ impl<'p> Analyzer<'p> {
     /// One SIP message, in capture order.
     pub fn sip(&mut self, ev: &SipEvent<'_>) {
         let key = self.key(ev.flow);
-        if !self.flows.contains_key(&key) {
-            self.flow_opened(ev.flow);
-        }
-        let Some(st) = self.flows.get_mut(&key) else {
-            return;
+        // One lookup for a known flow (almost every message).
+        let st = match self.flows.get_mut(&key) {
+            Some(st) => st,
+            None => {
+                self.flow_opened(ev.flow);
+                let Some(st) = self.flows.get_mut(&key) else {
+                    return;
+                };
+                st
+            }
         };
         let first_msg = st.first_ts.is_none();
         if first_msg {
