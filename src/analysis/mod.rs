@@ -93,6 +93,8 @@ pub struct Analyzer<'p> {
     convs: Conversations,
     endpoints: Endpoints<'p>,
     pending_stale: Vec<PendingStale>,
+    /// Changes to `pending_stale` so far (see [`Analyzer::naming_changes`]).
+    stale_changes: u64,
     findings: Findings,
     providers_seen: BTreeSet<String>,
     notes: Vec<StandingNote>,
@@ -113,6 +115,7 @@ impl<'p> Analyzer<'p> {
             convs: Conversations::default(),
             endpoints: Endpoints::default(),
             pending_stale: Vec::new(),
+            stale_changes: 0,
             findings: Findings::default(),
             providers_seen: BTreeSet::new(),
             notes: Vec::new(),
@@ -144,8 +147,12 @@ impl<'p> Analyzer<'p> {
         if self.providers_seen.insert(p.name.clone()) {
             self.notes.extend(notes::for_provider(&p.name));
         }
+        let before = self.pending_stale.len();
         self.pending_stale
             .retain(|s| !(s.provider == p.name && s.flow != flow));
+        if self.pending_stale.len() != before {
+            self.stale_changes += 1;
+        }
     }
 
     /// A connection (TCP) or UDP 5-tuple was first seen.
@@ -204,11 +211,16 @@ impl<'p> Analyzer<'p> {
     /// One SIP message, in capture order.
     pub fn sip(&mut self, ev: &SipEvent<'_>) {
         let key = self.key(ev.flow);
-        if !self.flows.contains_key(&key) {
-            self.flow_opened(ev.flow);
-        }
-        let Some(st) = self.flows.get_mut(&key) else {
-            return;
+        // One lookup for a known flow (almost every message).
+        let st = match self.flows.get_mut(&key) {
+            Some(st) => st,
+            None => {
+                self.flow_opened(ev.flow);
+                let Some(st) = self.flows.get_mut(&key) else {
+                    return;
+                };
+                st
+            }
         };
         let first_msg = st.first_ts.is_none();
         if first_msg {
@@ -326,6 +338,7 @@ impl<'p> Analyzer<'p> {
             if !active.is_empty() {
                 let mut frames: Vec<u64> = active.iter().map(|a| a.1).collect();
                 frames.push(meta.frame);
+                self.stale_changes += 1;
                 self.pending_stale.push(PendingStale {
                     provider: p.name.clone(),
                     flow: flow.id.0,
@@ -356,6 +369,13 @@ impl<'p> Analyzer<'p> {
         self.pending_stale
             .iter()
             .any(|s| s.flow == id && s.evidence.capture == capture)
+    }
+
+    /// A count that changes whenever [`Analyzer::may_still_name`] may answer
+    /// differently for a flow it was asked about before (so its answers can
+    /// be kept until then).
+    pub fn naming_changes(&self) -> u64 {
+        self.stale_changes
     }
 
     /// True when [`Analyzer::take_done`] has something to return (a cheap

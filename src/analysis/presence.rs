@@ -90,31 +90,32 @@ impl Subscriptions {
                 s.unsubscribing = expires0;
             }
             Method::Notify | Method::Benotify => {
-                if !self.live.contains_key(v.call_id) {
-                    if m.method() == Some(&Method::Notify) && !is_presence_event(v) {
-                        return;
+                // One lookup for a known subscription (almost every NOTIFY).
+                let s = match self.live.get_mut(v.call_id) {
+                    Some(s) => s,
+                    None => {
+                        if m.method() == Some(&Method::Notify) && !is_presence_event(v) {
+                            return;
+                        }
+                        let s = SubState {
+                            // joined mid-subscription: the SUBSCRIBE was before the capture
+                            rec: PresenceSubscription {
+                                call_id: v.call_id.to_string(),
+                                watcher: v.party_to().to_string(),
+                                presentity: v.party_from().to_string(),
+                                provider: v.provider_name().map(str::to_string),
+                                outcome: "active".into(),
+                                capture: String::from(&*v.ev.flow.capture),
+                                flow: v.ev.flow.id.0,
+                                start: Some(v.time()),
+                                ..PresenceSubscription::default()
+                            },
+                            unsubscribing: false,
+                            established: true,
+                            frame: v.ev.first.frame,
+                        };
+                        self.live.entry(v.call_id.to_string()).or_insert(s)
                     }
-                    let s = SubState {
-                        // joined mid-subscription: the SUBSCRIBE was before the capture
-                        rec: PresenceSubscription {
-                            call_id: v.call_id.to_string(),
-                            watcher: v.party_to().to_string(),
-                            presentity: v.party_from().to_string(),
-                            provider: v.provider_name().map(str::to_string),
-                            outcome: "active".into(),
-                            capture: String::from(&*v.ev.flow.capture),
-                            flow: v.ev.flow.id.0,
-                            start: Some(v.time()),
-                            ..PresenceSubscription::default()
-                        },
-                        unsubscribing: false,
-                        established: true,
-                        frame: v.ev.first.frame,
-                    };
-                    self.live.insert(v.call_id.to_string(), s);
-                }
-                let Some(s) = self.live.get_mut(v.call_id) else {
-                    return;
                 };
                 s.rec.notifications += 1;
                 let report = content::presence_state(m).map(|(named, st)| {

@@ -30,6 +30,9 @@ pub(crate) struct Collector {
     /// Flows closed with their record in: numbers to forget at the next `take`
     /// (or later, while a finding still to come may name the flow).
     done: Vec<(u64, std::sync::Arc<str>)>,
+    /// `done`'s length and the analyzer's [`Analyzer::naming_changes`] when
+    /// `done` was last checked: while both stay, every flow in it is still named.
+    done_checked: (usize, u64),
     /// Finished flows.
     pub flows: Spool<FlowRecord>,
     /// Per-message records (NDJSON only).
@@ -51,6 +54,7 @@ impl Default for Collector {
             opened: 0,
             closed: Vec::new(),
             done: Vec::new(),
+            done_checked: (0, 0),
             flows: Spool::default().timed_by_secondary(),
             sip_events: Spool::default(),
             im_sessions: Spool::default(),
@@ -128,6 +132,10 @@ impl Collector {
             let (im, presence, violations) = analyzer.take_done();
             self.analysis(im, presence, violations);
         }
+        let now = (self.done.len(), analyzer.naming_changes());
+        if now == self.done_checked {
+            return;
+        }
         let ordinals = &mut self.ordinals;
         self.done.retain(|(id, capture)| {
             let keep = analyzer.may_still_name(capture, *id);
@@ -136,5 +144,6 @@ impl Collector {
             }
             keep
         });
+        self.done_checked = (self.done.len(), analyzer.naming_changes());
     }
 }
