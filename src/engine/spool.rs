@@ -328,7 +328,7 @@ impl<T: Serialize> Spool<T> {
         // Serialized straight into the sorter's buffer: no per-record allocation.
         let stored = self
             .open
-            .push_with(&encode(key), |buf| crate::report::write_record(buf, &rec));
+            .push_with(&encode(key), |buf| serde_json::to_writer(buf, &rec));
         if let Err(e) = stored {
             if self.error.is_none() {
                 self.error = Some(format!("cannot serialize a record: {e}"));

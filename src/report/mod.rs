@@ -5,11 +5,9 @@
 mod json;
 mod model;
 mod ndjson;
-mod record_json;
 mod table;
 
 pub use json::write_json;
 pub use model::{KeyReport, ProviderSummary, Report};
 pub use ndjson::write_ndjson;
-pub(crate) use record_json::write_record;
 pub use table::{TableOptions, new_table, write_tables};
