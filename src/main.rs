@@ -2,11 +2,11 @@
 
 use clap::Parser;
 
-/// mimalloc: per-message buffers are allocated on a worker thread and freed
-/// on the analysis thread; glibc malloc spent ~10% of a run in malloc/free
-/// and its cross-thread bookkeeping, mimalloc a fraction of that.
+mod allocator;
+
+/// mimalloc (see `allocator`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::Allocator = allocator::Allocator;
 
 fn main() -> anyhow::Result<()> {
     let cli = fedscope::cli::Cli::parse();
