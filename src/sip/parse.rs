@@ -31,7 +31,7 @@ use super::framing::RawMessage;
 use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
 use super::name_addr::parse_name_addr;
 use super::plain_lines::split_plain;
-use super::scan::{self, Head, HeaderEnd, StartLine, eq_lower};
+use super::scan::{self, Head, HeaderEnd, StartLine, StartOffsets, eq_lower};
 
 static RSIP_VALIDATION: AtomicBool = AtomicBool::new(false);
 
@@ -160,7 +160,7 @@ fn scan_message(
     let tb = text.as_bytes();
     // Valid UTF-8 was copied as is: the raw start line's offsets hold in the copy.
     let (tnl, parsed) = if valid {
-        (nl, Some(rebase(raw_start, bytes, tb)))
+        (nl, StartOffsets::of(raw_start, bytes).line(tb))
     } else {
         let tnl = scan::first_lf(tb).unwrap_or(tb.len());
         (tnl, scan::parse_start_line(&tb[..tnl]))
@@ -273,24 +273,6 @@ fn read_head(bytes: &[u8]) -> Result<(usize, StartLine<'_>, HeaderEnd), SipParse
     };
     let end = scan::find_header_end(bytes, nl).ok_or(SipParseError::Unterminated)?;
     Ok((nl, line, end))
-}
-
-/// `line` (parsed from `from`) with its slices moved to the same offsets in `to`.
-fn rebase<'a>(line: StartLine<'_>, from: &[u8], to: &'a [u8]) -> StartLine<'a> {
-    let at = |part: &[u8]| {
-        let s = span_of(from, part);
-        to.get(s.start as usize..s.end as usize).unwrap_or(&[])
-    };
-    match line {
-        StartLine::Request { method, uri } => StartLine::Request {
-            method: at(method),
-            uri: at(uri),
-        },
-        StartLine::Response { code, reason } => StartLine::Response {
-            code,
-            reason: at(reason),
-        },
-    }
 }
 
 /// The span of `part`, a sub-slice of `whole`.
