@@ -475,19 +475,13 @@ fn parse_cseq(value: &str) -> Option<(u32, Method)> {
         let m = it.next()?;
         return Some((n, Method::from_token(m)));
     }
-    // `split_whitespace` on ASCII text, a byte at a time: the characters
-    // `char::is_whitespace` accepts.
-    let b = value.as_bytes();
-    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
-    let token = |from: usize| {
-        let start = from + b.get(from..)?.iter().position(|&c| !ws(c))?;
-        let len = b[start..].iter().position(|&c| ws(c));
-        Some((start, len.map_or(b.len(), |l| start + l)))
-    };
-    let (n_start, n_end) = token(0)?;
-    let (m_start, m_end) = token(n_end)?;
-    let n = value.get(n_start..n_end)?.parse().ok()?;
-    Some((n, Method::from_token(value.get(m_start..m_end)?)))
+    // `split_whitespace` on ASCII text: the characters `char::is_whitespace` accepts.
+    let mut it = value
+        .split([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
+        .filter(|t| !t.is_empty());
+    let n = it.next()?.parse().ok()?;
+    let m = it.next()?;
+    Some((n, Method::from_token(m)))
 }
 
 /// True when `data` begins like a SIP request or status line (content detection on any port).
