@@ -8,6 +8,7 @@ mod collect;
 mod discover;
 mod events;
 mod keys;
+mod merge_queue;
 mod result;
 mod runs;
 mod shard;

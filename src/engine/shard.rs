@@ -107,9 +107,18 @@ impl<'a> Shard<'a> {
         self.app.add_secrets(text, source, base);
     }
 
-    /// Events emitted since the last call.
-    pub fn take_events(&mut self) -> Vec<Tagged> {
-        std::mem::take(&mut self.app.emitter().out)
+    /// Events emitted since the last call, in tag order; `spare` (an
+    /// emptied buffer the merger handed back) collects the next ones, so a
+    /// worker does not allocate and grow a fresh buffer every tick.
+    pub fn take_events(&mut self, mut spare: Vec<Tagged>) -> Vec<Tagged> {
+        spare.clear();
+        let mut events = std::mem::replace(&mut self.app.emitter().out, spare);
+        // Frame events come in tag order already; only housekeeping, which
+        // visits flows in table order, can leave them out of order.
+        if !events.is_sorted_by_key(|t| t.key) {
+            events.sort_by_key(|t| t.key);
+        }
+        events
     }
 
     /// Events emitted and not yet taken, to be drained in place (the buffer
@@ -123,7 +132,7 @@ impl<'a> Shard<'a> {
         self.app.emitter().housekeeping(u64::MAX);
         self.reasm.finish(last, &mut self.app);
         self.app.finish_udp(last);
-        let events = self.take_events();
+        let events = self.take_events(Vec::new());
         let app = self.app;
         let mut stats = app.timing.clone().unwrap_or_default();
         stats.reassembly_ns = self

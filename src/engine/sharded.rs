@@ -8,7 +8,6 @@
 //! those frames, in one message. Events up to the smallest forwarded tick are
 //! then complete and are released, sorted by their tag.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::Path;
@@ -26,6 +25,7 @@ use super::EngineConfig;
 use super::capture_run::{Dispatch, finalize, read_capture};
 use super::collect::Collector;
 use super::events::{Tagged, feed};
+use super::merge_queue::MergeQueues;
 use super::result::CaptureResult;
 use super::shard::{Segment, Shard, ShardParts};
 
@@ -39,6 +39,8 @@ const BATCH_SLACK: usize = 16 * 1024;
 const TICK_EVERY: u64 = 512;
 /// Messages in flight per channel.
 const CHANNEL_DEPTH: usize = 4;
+/// Largest event buffer (in events) handed back to a worker for reuse.
+const SPARE_EVENTS_MAX: usize = 4096;
 
 /// One packet in a batch; its payload is `range` of `chunks[chunk]`, or of
 /// the batch's own `buf` when `chunk` is `None`.
@@ -121,8 +123,8 @@ enum ToWorker {
 }
 
 enum FromWorker {
-    /// Events, complete up to the frame given (one message per tick, so the
-    /// merger wakes once per tick and worker).
+    /// Events in tag order, complete up to the frame given (one message per
+    /// tick, so the merger wakes once per tick and worker).
     Events(Vec<Tagged>, u64),
     Done(Box<ShardParts>, Vec<Tagged>),
 }
@@ -210,15 +212,26 @@ impl Dispatch for Sharder {
     }
 }
 
-fn worker(
-    name: Arc<str>,
-    cfg: &EngineConfig,
-    shards: usize,
+/// A worker's channels: its input, the merger, and the two ways emptied
+/// buffers come back.
+struct WorkerIo {
     rx: Receiver<ToWorker>,
     out: SyncSender<(usize, FromWorker)>,
+    /// Batches it emptied, back to the reader.
     emptied: Sender<Batch>,
+    /// Event buffers the merger emptied, back to this worker.
+    spares: Receiver<Vec<Tagged>>,
     me: usize,
-) {
+}
+
+fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
+    let WorkerIo {
+        rx,
+        out,
+        emptied,
+        spares,
+        me,
+    } = io;
     let mut shard = Shard::new(name, cfg, shards);
     let mut last = SegmentMeta {
         frame: 0,
@@ -250,7 +263,8 @@ fn worker(
             ToWorker::Secrets(text, source) => shard.secrets(&text, source, &cfg.keys),
             ToWorker::Housekeeping(meta) => shard.housekeeping(meta),
             ToWorker::Tick(f) => {
-                send(FromWorker::Events(shard.take_events(), f));
+                let spare = spares.try_recv().unwrap_or_default();
+                send(FromWorker::Events(shard.take_events(spare), f));
             }
             ToWorker::End(meta) => {
                 last = meta;
@@ -258,7 +272,7 @@ fn worker(
             }
         }
     }
-    let pending = shard.take_events();
+    let pending = shard.take_events(Vec::new());
     if !pending.is_empty() {
         send(FromWorker::Events(pending, 0));
     }
@@ -272,47 +286,53 @@ fn merger(
     analyzer: &mut Analyzer<'_>,
     collector: &mut Collector,
     rx: Receiver<(usize, FromWorker)>,
-    shards: usize,
+    spares: Vec<Sender<Vec<Tagged>>>,
     timed: bool,
 ) -> (Vec<ShardParts>, u64) {
+    let shards = spares.len();
     let mut analysis_ns = 0u64;
-    let mut pending: Vec<VecDeque<Tagged>> = (0..shards).map(|_| VecDeque::new()).collect();
+    let mut queues = MergeQueues::new(shards);
     let mut marks = vec![0u64; shards];
     let mut parts: Vec<Option<ShardParts>> = (0..shards).map(|_| None).collect();
-    let mut ready: Vec<Tagged> = Vec::new();
     for (w, msg) in rx {
         match msg {
             FromWorker::Events(ev, f) => {
-                pending[w].extend(ev);
-                marks[w] = marks[w].max(f);
+                queues.push(w, ev);
+                if let Some(m) = marks.get_mut(w) {
+                    *m = (*m).max(f);
+                }
             }
             FromWorker::Done(p, ev) => {
-                pending[w].extend(ev);
-                marks[w] = u64::MAX;
-                parts[w] = Some(*p);
-            }
-        }
-        let m = marks.iter().copied().min().unwrap_or(0);
-        for q in pending.iter_mut() {
-            while q.front().is_some_and(|t| t.key.0 <= m) {
-                if let Some(t) = q.pop_front() {
-                    ready.push(t);
+                queues.push(w, ev);
+                if let Some(m) = marks.get_mut(w) {
+                    *m = u64::MAX;
+                }
+                if let Some(slot) = parts.get_mut(w) {
+                    *slot = Some(*p);
                 }
             }
         }
-        if !ready.is_empty() {
+        let m = marks.iter().copied().min().unwrap_or(0);
+        if queues.has_released(m) {
             let t0 = timed.then(Instant::now);
-            ready.sort_by_key(|t| t.key);
-            feed(analyzer, collector, ready.drain(..));
+            feed(analyzer, collector, queues.release(m));
             if let Some(t0) = t0 {
                 analysis_ns += t0.elapsed().as_nanos() as u64;
             }
         }
+        for (w, mut buf) in queues.take_emptied() {
+            // A buffer a burst made large is freed rather than kept; a
+            // worker that has finished simply drops what it is sent.
+            if buf.capacity() <= SPARE_EVENTS_MAX
+                && let Some(tx) = spares.get(w)
+            {
+                buf.clear();
+                let _ = tx.send(buf);
+            }
+        }
     }
     // Anything left (a worker that died) still reaches the analyzer.
-    let mut rest: Vec<Tagged> = pending.into_iter().flatten().collect();
-    rest.sort_by_key(|t| t.key);
-    feed(analyzer, collector, rest);
+    feed(analyzer, collector, queues.release_all());
     (parts.into_iter().flatten().collect(), analysis_ns)
 }
 
@@ -333,18 +353,27 @@ pub(crate) fn analyze_sharded(
         let mut handles = Vec::new();
         // Unbounded, but at most the batches in flight are ever in it.
         let (emptied_tx, emptied) = channel::<Batch>();
+        // Unbounded too, and likewise holds at most the buffers in flight.
+        let mut spare_txs = Vec::new();
         for me in 0..shards {
             let (tx, rx) = sync_channel::<ToWorker>(CHANNEL_DEPTH);
             senders.push(tx);
-            let out = out_tx.clone();
+            let (spare_tx, spares) = channel::<Vec<Tagged>>();
+            spare_txs.push(spare_tx);
+            let io = WorkerIo {
+                rx,
+                out: out_tx.clone(),
+                emptied: emptied_tx.clone(),
+                spares,
+                me,
+            };
             let name = name.clone();
-            let emptied = emptied_tx.clone();
-            handles.push(scope.spawn(move || worker(name, cfg, shards, rx, out, emptied, me)));
+            handles.push(scope.spawn(move || worker(name, cfg, shards, io)));
         }
         drop(emptied_tx);
         drop(out_tx);
         let merged =
-            scope.spawn(|| merger(&mut analyzer, &mut collector, out_rx, shards, cfg.stats));
+            scope.spawn(|| merger(&mut analyzer, &mut collector, out_rx, spare_txs, cfg.stats));
         let mut sharder = Sharder {
             batches: (0..shards).map(|_| Batch::new()).collect(),
             senders,
