@@ -15,6 +15,10 @@ pub(crate) enum Net {
     Other,
 }
 
+/// A frame shorter than its link header. Cold and out of line: the per-frame
+/// path stays small enough to inline.
+#[cold]
+#[inline(never)]
 fn short(layer: &'static str, need: usize, have: usize) -> DecodeError {
     DecodeError {
         layer,
@@ -23,10 +27,23 @@ fn short(layer: &'static str, need: usize, have: usize) -> DecodeError {
     }
 }
 
+/// A VLAN tag cut short; cold like [`short`].
+#[cold]
+#[inline(never)]
+fn vlan_short(offset: usize) -> DecodeError {
+    DecodeError {
+        layer: "vlan",
+        offset,
+        reason: "tag cut short".into(),
+    }
+}
+
+#[inline]
 fn be16(d: &[u8], i: usize) -> u16 {
     u16::from_be_bytes([d[i], d[i + 1]])
 }
 
+#[inline]
 fn by_ethertype(t: u16, off: usize) -> Net {
     match t {
         0x0800 => Net::V4(off),
@@ -35,6 +52,7 @@ fn by_ethertype(t: u16, off: usize) -> Net {
     }
 }
 
+#[inline]
 fn by_version(d: &[u8], off: usize) -> Net {
     match d.get(off).map(|b| b >> 4) {
         Some(4) => Net::V4(off),
@@ -44,6 +62,7 @@ fn by_version(d: &[u8], off: usize) -> Net {
 }
 
 /// Finds the network layer of a frame of link type `link`.
+#[inline]
 pub(crate) fn network(link: LinkType, d: &[u8]) -> Result<Net, DecodeError> {
     match link {
         LinkType::Ethernet => {
@@ -57,11 +76,7 @@ pub(crate) fn network(link: LinkType, d: &[u8]) -> Result<Net, DecodeError> {
                     break;
                 }
                 if d.len() < off + 4 {
-                    return Err(DecodeError {
-                        layer: "vlan",
-                        offset: off,
-                        reason: "tag cut short".into(),
-                    });
+                    return Err(vlan_short(off));
                 }
                 t = be16(d, off + 2);
                 off += 4;

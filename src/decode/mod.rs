@@ -50,6 +50,7 @@ impl Decoder {
     /// Decodes one frame. `Ok(None)`: not IP, or a fragment still waiting for
     /// the rest. The returned packet borrows `data` or the decoder's
     /// reassembly buffer.
+    #[inline]
     pub fn decode<'a>(
         &'a mut self,
         link: LinkType,
@@ -81,22 +82,55 @@ impl Decoder {
 
 type Frag = Option<(FragKey, usize, bool)>;
 
+/// A header `etherparse` rejected. Out of line and cold: the per-frame path
+/// stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn slice_err(layer: &'static str, offset: usize, e: impl std::fmt::Display) -> DecodeError {
+    DecodeError {
+        layer,
+        offset,
+        reason: e.to_string(),
+    }
+}
+
+/// A header whose fields contradict each other or the frame; cold like [`slice_err`].
+#[cold]
+#[inline(never)]
+fn field_err(layer: &'static str, offset: usize, reason: String) -> DecodeError {
+    DecodeError {
+        layer,
+        offset,
+        reason,
+    }
+}
+
+/// An IPv4 total length shorter than its header.
+#[cold]
+#[inline(never)]
+fn ipv4_total_err(offset: usize, total: usize, hl: usize) -> DecodeError {
+    field_err(
+        "ipv4",
+        offset,
+        format!("total length {total} is shorter than the header ({hl})"),
+    )
+}
+
+/// An IPv6 extension header that does not fit the packet.
+#[cold]
+#[inline(never)]
+fn ext_err(offset: usize, reason: &str) -> DecodeError {
+    field_err("ipv6-ext", offset, reason.to_string())
+}
+
+#[inline]
 fn ipv4(d: &[u8], off: usize) -> Result<(IpPart<'_>, Frag), DecodeError> {
     let rest = d.get(off..).unwrap_or(&[]);
-    let h = Ipv4HeaderSlice::from_slice(rest).map_err(|e| DecodeError {
-        layer: "ipv4",
-        offset: off,
-        reason: e.to_string(),
-    })?;
+    let h = Ipv4HeaderSlice::from_slice(rest).map_err(|e| slice_err("ipv4", off, e))?;
     let hl = usize::from(h.ihl()) * 4;
     let total = usize::from(h.total_len());
     if total < hl {
-        let reason = format!("total length {total} is shorter than the header ({hl})");
-        return Err(DecodeError {
-            layer: "ipv4",
-            offset: off,
-            reason,
-        });
+        return Err(ipv4_total_err(off, total, hl));
     }
     // Honour total length (strips Ethernet padding); a frame cut by the snaplen keeps what it has.
     let end = (off + total).min(d.len());
@@ -131,13 +165,10 @@ fn ipv4(d: &[u8], off: usize) -> Result<(IpPart<'_>, Frag), DecodeError> {
     ))
 }
 
+#[inline]
 fn ipv6(d: &[u8], off: usize) -> Result<(IpPart<'_>, Frag), DecodeError> {
     let rest = d.get(off..).unwrap_or(&[]);
-    let h = Ipv6HeaderSlice::from_slice(rest).map_err(|e| DecodeError {
-        layer: "ipv6",
-        offset: off,
-        reason: e.to_string(),
-    })?;
+    let h = Ipv6HeaderSlice::from_slice(rest).map_err(|e| slice_err("ipv6", off, e))?;
     let (src, dst) = (
         IpAddr::V6(h.source_addr()),
         IpAddr::V6(h.destination_addr()),
@@ -149,29 +180,24 @@ fn ipv6(d: &[u8], off: usize) -> Result<(IpPart<'_>, Frag), DecodeError> {
     // Walk the extension headers: hop-by-hop, routing, fragment, destination options, AH.
     for _ in 0..16 {
         let at = pos;
-        let ext_err = move |reason: &str| DecodeError {
-            layer: "ipv6-ext",
-            offset: at,
-            reason: reason.to_string(),
-        };
         match next {
             0 | 43 | 60 => {
                 let (Some(&nh), Some(&len)) = (d.get(pos), d.get(pos + 1)) else {
-                    return Err(ext_err("extension header cut short"));
+                    return Err(ext_err(at, "extension header cut short"));
                 };
                 next = nh;
                 pos += (usize::from(len) + 1) * 8;
             }
             51 => {
                 let (Some(&nh), Some(&len)) = (d.get(pos), d.get(pos + 1)) else {
-                    return Err(ext_err("authentication header cut short"));
+                    return Err(ext_err(at, "authentication header cut short"));
                 };
                 next = nh;
                 pos += (usize::from(len) + 2) * 4;
             }
             44 => {
                 let Some(f) = d.get(pos..pos + 8) else {
-                    return Err(ext_err("fragment header cut short"));
+                    return Err(ext_err(at, "fragment header cut short"));
                 };
                 next = f[0];
                 let offset_field = u16::from_be_bytes([f[2], f[3]]);
@@ -192,12 +218,7 @@ fn ipv6(d: &[u8], off: usize) -> Result<(IpPart<'_>, Frag), DecodeError> {
             _ => break,
         }
         if pos > end {
-            let reason = "extension headers run past the packet".to_string();
-            return Err(DecodeError {
-                layer: "ipv6-ext",
-                offset: at,
-                reason,
-            });
+            return Err(ext_err(at, "extension headers run past the packet"));
         }
     }
     let payload = d.get(pos..end).unwrap_or(&[]);
@@ -216,6 +237,7 @@ fn ipv6(d: &[u8], off: usize) -> Result<(IpPart<'_>, Frag), DecodeError> {
     ))
 }
 
+#[inline]
 fn transport(ip: IpPart<'_>) -> Result<Packet<'_>, DecodeError> {
     let IpPart {
         src,
@@ -226,11 +248,7 @@ fn transport(ip: IpPart<'_>) -> Result<Packet<'_>, DecodeError> {
     } = ip;
     let transport = match proto {
         6 => {
-            let t = TcpHeaderSlice::from_slice(payload).map_err(|e| DecodeError {
-                layer: "tcp",
-                offset,
-                reason: e.to_string(),
-            })?;
+            let t = TcpHeaderSlice::from_slice(payload).map_err(|e| slice_err("tcp", offset, e))?;
             let hl = usize::from(t.data_offset()) * 4;
             Transport::Tcp(TcpSegment {
                 src_port: t.source_port(),
@@ -248,11 +266,7 @@ fn transport(ip: IpPart<'_>) -> Result<Packet<'_>, DecodeError> {
             })
         }
         17 => {
-            let u = UdpHeaderSlice::from_slice(payload).map_err(|e| DecodeError {
-                layer: "udp",
-                offset,
-                reason: e.to_string(),
-            })?;
+            let u = UdpHeaderSlice::from_slice(payload).map_err(|e| slice_err("udp", offset, e))?;
             let len = usize::from(u.length()).max(8).min(payload.len());
             Transport::Udp(UdpDatagram {
                 src_port: u.source_port(),

@@ -135,11 +135,11 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
 
 /// Reads every item of `src`, decodes frames and hands them to `d`.
 /// Returns the capture summary (without the flow counters), the last frame and reader timings.
-pub(crate) fn read_capture(
+pub(crate) fn read_capture<D: Dispatch + ?Sized>(
     name: &Arc<str>,
     src: &mut dyn FrameSource,
     cfg: &EngineConfig,
-    d: &mut dyn Dispatch,
+    d: &mut D,
 ) -> (CaptureSummary, SegmentMeta, StageStats) {
     let mut summary = CaptureSummary {
         path: name.to_string(),

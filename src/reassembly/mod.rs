@@ -108,14 +108,15 @@ pub struct TcpReassembler {
 }
 
 /// What one call may change besides the flow: counters, the global buffer total, the sink.
-struct Ctx<'a> {
+/// Generic over the sink so each delivered piece is a static call, not a `dyn` one.
+struct Ctx<'a, S: StreamSink + ?Sized> {
     config: &'a ReassemblyConfig,
     stats: &'a mut ReassemblyStats,
     ooo_total: &'a mut usize,
-    sink: &'a mut dyn StreamSink,
+    sink: &'a mut S,
 }
 
-impl Ctx<'_> {
+impl<S: StreamSink + ?Sized> Ctx<'_, S> {
     /// Delivers every buffered piece that is now contiguous.
     fn drain(&mut self, id: FlowId, dir: Direction, h: &mut Half) {
         while let Some((start, piece)) = h.pop_ready() {
@@ -190,7 +191,8 @@ impl Ctx<'_> {
                         break;
                     }
                 }
-                self.drain(id, dir, h);
+                // No drain here: every pass of the loop ends with one, which
+                // leaves nothing ready, and nothing is buffered after it.
             }
             Placement::Ahead { offset } => {
                 let (added, held) = h.buffer(offset, payload, meta);
@@ -256,12 +258,12 @@ impl TcpReassembler {
     }
 
     /// Splits the borrow: the context for calls into halves and the sink.
-    fn ctx<'a>(
+    fn ctx<'a, S: StreamSink + ?Sized>(
         config: &'a ReassemblyConfig,
         stats: &'a mut ReassemblyStats,
         ooo_total: &'a mut usize,
-        sink: &'a mut dyn StreamSink,
-    ) -> Ctx<'a> {
+        sink: &'a mut S,
+    ) -> Ctx<'a, S> {
         Ctx {
             config,
             stats,
@@ -271,12 +273,12 @@ impl TcpReassembler {
     }
 
     /// Ends the flow under `k` and remembers it for late retransmissions.
-    fn close(
+    fn close<S: StreamSink + ?Sized>(
         &mut self,
         k: FlowKey,
         reason: CloseReason,
         meta: SegmentMeta,
-        sink: &mut dyn StreamSink,
+        sink: &mut S,
     ) {
         let Some(mut flow) = self.flows.remove(&k) else {
             return;
@@ -296,13 +298,13 @@ impl TcpReassembler {
     }
 
     /// Feeds one segment; in-order data, gaps and lifecycle go to `sink`.
-    pub fn segment(
+    pub fn segment<S: StreamSink + ?Sized>(
         &mut self,
         src: SocketAddr,
         dst: SocketAddr,
         seg: &TcpSegment<'_>,
         meta: SegmentMeta,
-        sink: &mut dyn StreamSink,
+        sink: &mut S,
     ) {
         self.stats.segments += 1;
         let k = key(src, dst);
@@ -419,7 +421,7 @@ impl TcpReassembler {
     }
 
     /// Flushes and closes flows idle since before `meta.ts - idle_timeout`.
-    pub fn flush_idle(&mut self, meta: SegmentMeta, sink: &mut dyn StreamSink) {
+    pub fn flush_idle<S: StreamSink + ?Sized>(&mut self, meta: SegmentMeta, sink: &mut S) {
         let idle = Timestamp(self.config.idle_timeout.as_nanos().min(i64::MAX as u128) as i64);
         let cutoff = Timestamp(meta.ts.0.saturating_sub(idle.0));
         let mut expired: Vec<(FlowId, FlowKey)> = self
@@ -438,7 +440,7 @@ impl TcpReassembler {
     }
 
     /// End of capture: flushes what can be delivered and closes every flow.
-    pub fn finish(&mut self, meta: SegmentMeta, sink: &mut dyn StreamSink) {
+    pub fn finish<S: StreamSink + ?Sized>(&mut self, meta: SegmentMeta, sink: &mut S) {
         let mut all: Vec<(FlowId, FlowKey)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
         all.sort();
         for (_, k) in all {
