@@ -266,7 +266,7 @@ impl<'p> Analyzer<'p> {
                 ) && !v.to_tagged(),
                 frame: ev.first.frame,
                 ts: ev.last.ts,
-                unsupported,
+                unsupported: unsupported.into_boxed_slice(),
             });
         let f = &mut self.findings;
         if matches!(verdict, TxVerdict::Retransmission) {

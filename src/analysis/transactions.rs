@@ -24,8 +24,9 @@ const OPEN_KEEP_NS: i64 = 300_000_000_000;
 struct TxKey {
     /// Call-ID then branch, in one allocation.
     text: Box<str>,
-    /// Where the branch starts in `text`.
-    split: usize,
+    /// Where the branch starts in `text` (u32: a message is far smaller,
+    /// and the key is in every live transaction's entry).
+    split: u32,
     cseq: u32,
     method: Method,
 }
@@ -40,7 +41,7 @@ impl KeyView for TxKey {
     fn parts(&self) -> (&str, u32, &Method, &str) {
         let (call_id, branch) = self
             .text
-            .split_at_checked(self.split)
+            .split_at_checked(self.split as usize)
             .unwrap_or((&self.text, ""));
         (call_id, self.cseq, &self.method, branch)
     }
@@ -111,8 +112,9 @@ pub(crate) struct RequestInfo {
     pub frame: u64,
     /// Time of the request.
     pub ts: Timestamp,
-    /// Unsupported things it offered (PIC-MEDIA), for PIC-FALSE-ACCEPT.
-    pub unsupported: Vec<String>,
+    /// Unsupported things it offered (PIC-MEDIA), for PIC-FALSE-ACCEPT
+    /// (boxed: never grown, and 8 bytes less in every live transaction).
+    pub unsupported: Box<[String]>,
 }
 
 struct TxState {
@@ -122,8 +124,9 @@ struct TxState {
     info: RequestInfo,
     src: std::net::SocketAddr,
     final_code: Option<u16>,
-    /// Provisional codes seen, bit `code - 100` (status codes are 100-699).
-    provisional: u128,
+    /// Provisional codes seen, bit `code - 100` (status codes are 100-699):
+    /// two words rather than a u128, whose 16-byte alignment padded every entry.
+    provisional: [u64; 2],
     done_at: Option<Timestamp>,
 }
 
@@ -219,7 +222,8 @@ impl Transactions {
                 text.push_str(branch);
                 let key = TxKey {
                     text: text.into_boxed_str(),
-                    split: call_id.len(),
+                    // Longer cannot be: the message would not have been framed.
+                    split: u32::try_from(call_id.len()).unwrap_or(u32::MAX),
                     cseq: *cseq,
                     method: cmethod.clone(),
                 };
@@ -230,7 +234,7 @@ impl Transactions {
                     info,
                     src,
                     final_code: None,
-                    provisional: 0,
+                    provisional: [0; 2],
                 };
                 match self.live.entry(key) {
                     Entry::Occupied(mut o) => {
@@ -267,12 +271,18 @@ impl Transactions {
                     return TxVerdict::Response(None);
                 };
                 if code < 200 {
-                    let bit = 1u128 << code.saturating_sub(100).min(127);
-                    if tx.provisional & bit != 0 || tx.final_code.is_some() {
+                    let n = code.saturating_sub(100).min(127);
+                    let [low, high] = &mut tx.provisional;
+                    let (seen, bit) = if n < 64 {
+                        (low, 1u64 << n)
+                    } else {
+                        (high, 1u64 << (n - 64))
+                    };
+                    if *seen & bit != 0 || tx.final_code.is_some() {
                         self.stats.retransmissions += 1;
                         return TxVerdict::Retransmission;
                     }
-                    tx.provisional |= bit;
+                    *seen |= bit;
                     return TxVerdict::Response(Some(&tx.info));
                 }
                 if tx.final_code.is_some() {

@@ -174,6 +174,12 @@ impl<const K: usize> Runs<K> {
         if self.error.is_some() {
             return Ok(());
         }
+        if self.tail.capacity() == 0 {
+            // Once, at the first record: growing by doubling copied the
+            // buffer about log2(run_bytes) times per sorter, and `spill`
+            // clears it without freeing, so this is its size from now on.
+            self.tail.reserve(self.run_bytes + self.run_bytes / 8);
+        }
         let start = self.tail.len();
         self.tail.extend_from_slice(&[0; LEN_BYTES]);
         self.tail.extend_from_slice(key);
@@ -382,12 +388,20 @@ fn key_of<const K: usize>(rec: &[u8]) -> [u8; K] {
 }
 
 /// Sorts record offsets by key, keeping push order for equal keys.
+///
+/// An unstable sort of (key, offset) pairs: offsets are unique and grow in
+/// push order, so no two pairs tie and equal keys still come out in push
+/// order, while the keys sit next to the offsets instead of being fetched
+/// from the buffer at every comparison.
 fn sort_offsets<const K: usize>(buf: &[u8], offs: &mut [usize]) {
-    offs.sort_by(|&a, &b| {
-        let ka = record_at::<K>(buf, a).get(LEN_BYTES..LEN_BYTES + K);
-        let kb = record_at::<K>(buf, b).get(LEN_BYTES..LEN_BYTES + K);
-        ka.cmp(&kb)
-    });
+    let mut pairs: Vec<([u8; K], usize)> = offs
+        .iter()
+        .map(|&o| (key_of::<K>(record_at::<K>(buf, o)), o))
+        .collect();
+    pairs.sort_unstable();
+    for (slot, (_, o)) in offs.iter_mut().zip(pairs) {
+        *slot = o;
+    }
 }
 
 /// Sorted records to merge: a run on disk or the sorted in-memory tail.
