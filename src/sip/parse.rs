@@ -636,6 +636,38 @@ mod tests {
         assert_eq!(crate::sip::body::sdp::media_types(&m.body), vec!["message"]);
     }
 
+    /// The header and body accessors over folded values, compact names, a
+    /// body that is not UTF-8 and an empty body.
+    #[test]
+    fn header_and_body_accessors() {
+        let head = "MESSAGE sip:b@c.org SIP/2.0\r\ni: acc-1\r\nSubject: one\r\n two\r\nf: <sip:a@b.org>;tag=1\r\nc: application/octet-stream\r\nX-Note: last\r\n";
+        let binary: &[u8] = b"\x00\xff\xfe\r\n\r\n\x80body";
+        let with_body = [head.as_bytes(), b"l: 12\r\n\r\n", binary].concat();
+        let m = parse_message(&with_body).unwrap();
+        assert_eq!(m.body, binary);
+        assert_eq!(m.call_id(), Some("acc-1"));
+        assert_eq!(m.header("subject"), Some("one two"));
+        assert_eq!(m.header("I"), Some("acc-1"));
+        assert_eq!(m.header("Call-ID"), None);
+        assert_eq!(m.header("x-note"), Some("last"));
+        assert_eq!(m.from().unwrap().tag().as_deref(), Some("1"));
+        assert_eq!(m.content_type.as_deref(), Some("application/octet-stream"));
+        let names: Vec<_> = m.headers().map(|h| h.name).collect();
+        assert_eq!(names, ["i", "Subject", "f", "c", "X-Note", "l"]);
+        let values: Vec<_> = m.headers().map(|h| h.value).collect();
+        assert_eq!(values[1], "one two");
+        assert_eq!(values[5], "12");
+        assert_eq!(m.headers_named("SUBJECT").collect::<Vec<_>>(), ["one two"]);
+        let empty = [head.as_bytes(), b"l: 0\r\n\r\n"].concat();
+        let e = parse_message(&empty).unwrap();
+        assert!(e.body.is_empty());
+        assert!(e.presence().is_none());
+        assert_eq!(e.header("subject"), Some("one two"));
+        assert_eq!(e.headers().len(), 6);
+        let no_length = [head.as_bytes(), b"\r\n"].concat();
+        assert!(parse_message(&no_length).unwrap().body.is_empty());
+    }
+
     #[test]
     fn body_cut_at_content_length_and_lf_only() {
         let raw = b"MESSAGE sip:a@b.com SIP/2.0\nl: 2\ni: x\n\nabcdef";
