@@ -45,7 +45,9 @@ impl MergeQueues {
         }
     }
 
-    /// Queues `events`, which worker `w` sent in tag order after its earlier ones.
+    /// Queues `events`, which worker `w` sent in tag order after its earlier
+    /// ones (`Shard::take_events` sorts each buffer; only the order across
+    /// buffers is checked here, so the merger does not scan every event again).
     pub fn push(&mut self, w: usize, events: Vec<Tagged>) {
         let Some(q) = self.queues.get_mut(w) else {
             return;
@@ -55,14 +57,14 @@ impl MergeQueues {
             return;
         };
         let (first, end) = (first.key, end.key);
-        let ordered = events.is_sorted_by_key(|t| t.key);
-        if ordered && q.last.is_none_or(|l| l <= first) {
+        if q.last.is_none_or(|l| l <= first) {
             q.last = Some(end);
             q.bufs.push_back(VecDeque::from(events));
             return;
         }
-        // Workers send in order by construction (`Shard::take_events`); if
-        // one ever did not, its queue is re-sorted rather than misordered.
+        // A buffer starting before the previous one ended cannot happen by
+        // construction; if it ever did, the queue is re-sorted rather than
+        // released out of order.
         let mut all: Vec<Tagged> = q.bufs.drain(..).flatten().collect();
         all.extend(events);
         all.sort_by_key(|t| t.key);

@@ -5,8 +5,9 @@
 //!
 //! Watermarks: every so often the reader sends `Tick(F)` to all workers after
 //! dispatching every frame up to F; a worker forwards it with the events of
-//! those frames, in one message. Events up to the smallest forwarded tick are
-//! then complete and are released, sorted by their tag.
+//! those frames, in one message, already in tag order. Events up to the
+//! smallest forwarded tick are then complete and are released in tag order
+//! by merging the workers' queues (see `merge_queue`).
 
 use std::net::SocketAddr;
 use std::ops::Range;
