@@ -76,7 +76,8 @@ impl Inline<'_, '_> {
         if !events.is_empty() {
             let t0 = self.analysis_ns.map(|_| Instant::now());
             events.sort_by_key(|t| t.key);
-            feed(&mut self.analyzer, &mut self.collector, events.drain(..));
+            feed(&mut self.analyzer, &mut self.collector, events.iter_mut());
+            events.clear();
             if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
                 *ns += t0.elapsed().as_nanos() as u64;
             }
@@ -122,7 +123,7 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
     stats.analysis_ns = analysis_ns.unwrap_or(0);
     let (parts, mut events) = shard.finish(last);
     events.sort_by_key(|t| t.key);
-    feed(&mut analyzer, &mut collector, events);
+    feed(&mut analyzer, &mut collector, events.iter_mut());
     finalize(
         summary,
         vec![parts],

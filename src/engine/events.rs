@@ -49,6 +49,8 @@ pub(crate) enum AnalysisEvent {
     FlowRecord(Box<FlowRecord>),
     /// A SIP message's NDJSON record (for the collector, not the analyzer).
     SipRecord(Box<SipEventRecord>),
+    /// A record already handed to the collector (what `feed` leaves behind).
+    Taken,
 }
 
 /// An event with its ordering tag.
@@ -96,44 +98,61 @@ impl Emitter {
 
 /// Hands events to the analyzer and records to the collector, in the order
 /// given, then spools what the analyzer has finished.
-pub(crate) fn feed(
+///
+/// Events are read in place: only the records the collector keeps are moved
+/// out (leaving [`AnalysisEvent::Taken`]). The rest, messages above all, are
+/// dropped by whoever owns the buffer; for the sharded run that is the worker
+/// that allocated them, so no thread frees another's memory (cross-thread
+/// frees made the allocator collect remote free lists on every message).
+pub(crate) fn feed<'t>(
     analyzer: &mut Analyzer<'_>,
     collector: &mut Collector,
-    events: impl IntoIterator<Item = Tagged>,
+    events: impl IntoIterator<Item = &'t mut Tagged>,
 ) {
     for t in events {
-        match t.ev {
-            AnalysisEvent::FlowOpened(f) => {
-                collector.flow_opened(f.id.0);
-                analyzer.flow_opened(&f)
-            }
-            AnalysisEvent::FlowRecord(r) => collector.flow(*r),
-            AnalysisEvent::SipRecord(r) => collector.sip_event(*r),
-            AnalysisEvent::Sip {
-                flow,
-                dir,
-                src,
-                dst,
-                first,
-                last,
-                msg,
-            } => analyzer.sip(&SipEvent {
-                flow: &flow,
-                dir,
-                src,
-                dst,
-                first,
-                last,
-                msg: &msg,
-            }),
-            AnalysisEvent::Tls(f, status, meta) => analyzer.tls_status(&f, &status, meta),
-            AnalysisEvent::FlowClosed(f, reason, meta) => {
-                analyzer.flow_closed(&f, reason, meta);
-                if reason != CloseReason::EndOfCapture {
-                    collector.flow_closed(f.id.0, &f.capture);
-                }
-            }
-        }
+        feed_one(analyzer, collector, t);
     }
     collector.take(analyzer);
+}
+
+/// Hands one event on (see [`feed`]); the caller calls `Collector::take` after a run of them.
+pub(crate) fn feed_one(analyzer: &mut Analyzer<'_>, collector: &mut Collector, t: &mut Tagged) {
+    match &t.ev {
+        AnalysisEvent::FlowOpened(f) => {
+            collector.flow_opened(f.id.0);
+            analyzer.flow_opened(f)
+        }
+        AnalysisEvent::FlowRecord(_) | AnalysisEvent::SipRecord(_) => {
+            match std::mem::replace(&mut t.ev, AnalysisEvent::Taken) {
+                AnalysisEvent::FlowRecord(r) => collector.flow(*r),
+                AnalysisEvent::SipRecord(r) => collector.sip_event(*r),
+                _ => {}
+            }
+        }
+        AnalysisEvent::Sip {
+            flow,
+            dir,
+            src,
+            dst,
+            first,
+            last,
+            msg,
+        } => analyzer.sip(&SipEvent {
+            flow,
+            dir: *dir,
+            src: *src,
+            dst: *dst,
+            first: *first,
+            last: *last,
+            msg,
+        }),
+        AnalysisEvent::Tls(f, status, meta) => analyzer.tls_status(f, status, *meta),
+        AnalysisEvent::FlowClosed(f, reason, meta) => {
+            analyzer.flow_closed(f, *reason, *meta);
+            if *reason != CloseReason::EndOfCapture {
+                collector.flow_closed(f.id.0, &f.capture);
+            }
+        }
+        AnalysisEvent::Taken => {}
+    }
 }

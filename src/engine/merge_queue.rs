@@ -3,9 +3,12 @@
 //! instead of gathering and sorting everything released (which moved every
 //! event twice more and sorted what was already sorted).
 //!
-//! A worker's buffer is consumed in place, without copying its events into
-//! another queue, and goes back to that worker once empty, so workers do not
-//! allocate and grow a fresh buffer every tick.
+//! A worker's buffer is read in place, without copying its events into
+//! another queue, and goes back to that worker once read, events and all:
+//! the worker drops them when it reuses the buffer, so what a worker
+//! allocated is freed on that worker (mimalloc makes a thread that frees
+//! another's blocks, and the owner collecting them, pay on every block), and
+//! workers do not allocate and grow a fresh buffer every tick.
 
 use std::collections::VecDeque;
 
@@ -14,10 +17,17 @@ use super::events::Tagged;
 /// An event's ordering tag (see `events`).
 type Key = (u64, u8, u64, u64);
 
-/// One worker's received buffers, oldest first; none is empty.
+/// A received buffer and how far into it the merger has read.
+struct Cursor {
+    buf: Vec<Tagged>,
+    /// The next event to release; always `< buf.len()` while queued.
+    next: usize,
+}
+
+/// One worker's received buffers, oldest first; none is fully read.
 #[derive(Default)]
 struct WorkerQueue {
-    bufs: VecDeque<VecDeque<Tagged>>,
+    bufs: VecDeque<Cursor>,
     /// The largest tag queued or released so far.
     last: Option<Key>,
 }
@@ -25,14 +35,17 @@ struct WorkerQueue {
 impl WorkerQueue {
     /// The tag of the next event of this worker.
     fn front_key(&self) -> Option<Key> {
-        self.bufs.front().and_then(|b| b.front()).map(|t| t.key)
+        self.bufs
+            .front()
+            .and_then(|c| c.buf.get(c.next))
+            .map(|t| t.key)
     }
 }
 
 /// Events of every worker, released in tag order as watermarks allow.
 pub(crate) struct MergeQueues {
     queues: Vec<WorkerQueue>,
-    /// Emptied buffers, by worker, for the caller to hand back.
+    /// Fully read buffers (events still in them), by worker, for the caller to hand back.
     emptied: Vec<(usize, Vec<Tagged>)>,
 }
 
@@ -59,17 +72,24 @@ impl MergeQueues {
         let (first, end) = (first.key, end.key);
         if q.last.is_none_or(|l| l <= first) {
             q.last = Some(end);
-            q.bufs.push_back(VecDeque::from(events));
+            q.bufs.push_back(Cursor {
+                buf: events,
+                next: 0,
+            });
             return;
         }
         // A buffer starting before the previous one ended cannot happen by
         // construction; if it ever did, the queue is re-sorted rather than
         // released out of order.
-        let mut all: Vec<Tagged> = q.bufs.drain(..).flatten().collect();
+        let mut all: Vec<Tagged> = q
+            .bufs
+            .drain(..)
+            .flat_map(|mut c| c.buf.split_off(c.next))
+            .collect();
         all.extend(events);
         all.sort_by_key(|t| t.key);
         q.last = all.last().map(|t| t.key).max(q.last);
-        q.bufs.push_back(VecDeque::from(all));
+        q.bufs.push_back(Cursor { buf: all, next: 0 });
     }
 
     /// Whether an event at or below `mark` is waiting.
@@ -79,51 +99,48 @@ impl MergeQueues {
             .any(|q| q.front_key().is_some_and(|k| k.0 <= mark))
     }
 
-    /// The events with frame at or below `mark`, in tag order.
-    pub fn release(&mut self, mark: u64) -> Released<'_> {
-        Released { q: self, mark }
+    /// Calls `each` on the events with frame at or below `mark`, in tag
+    /// order, in place: the smallest front of all queues each time.
+    pub fn release(&mut self, mark: u64, mut each: impl FnMut(&mut Tagged)) {
+        loop {
+            let mut best: Option<(usize, Key)> = None;
+            for (w, q) in self.queues.iter().enumerate() {
+                if let Some(k) = q.front_key()
+                    && k.0 <= mark
+                    && best.is_none_or(|(_, b)| k < b)
+                {
+                    best = Some((w, k));
+                }
+            }
+            let Some((w, _)) = best else {
+                return;
+            };
+            let Some(q) = self.queues.get_mut(w) else {
+                return;
+            };
+            let Some(c) = q.bufs.front_mut() else {
+                return;
+            };
+            if let Some(t) = c.buf.get_mut(c.next) {
+                each(t);
+            }
+            c.next += 1;
+            if c.next >= c.buf.len()
+                && let Some(done) = q.bufs.pop_front()
+            {
+                self.emptied.push((w, done.buf));
+            }
+        }
     }
 
     /// Everything still queued, in tag order (end of run).
-    pub fn release_all(&mut self) -> Released<'_> {
-        self.release(u64::MAX)
+    pub fn release_all(&mut self, each: impl FnMut(&mut Tagged)) {
+        self.release(u64::MAX, each)
     }
 
-    /// Buffers emptied since the last call, with the worker each came from.
+    /// Buffers read since the last call, with the worker each came from.
     pub fn take_emptied(&mut self) -> std::vec::Drain<'_, (usize, Vec<Tagged>)> {
         self.emptied.drain(..)
-    }
-}
-
-/// Iterator over released events: the smallest front of all queues each time.
-pub(crate) struct Released<'a> {
-    q: &'a mut MergeQueues,
-    mark: u64,
-}
-
-impl Iterator for Released<'_> {
-    type Item = Tagged;
-
-    fn next(&mut self) -> Option<Tagged> {
-        let mut best: Option<(usize, Key)> = None;
-        for (w, q) in self.q.queues.iter().enumerate() {
-            if let Some(k) = q.front_key()
-                && k.0 <= self.mark
-                && best.is_none_or(|(_, b)| k < b)
-            {
-                best = Some((w, k));
-            }
-        }
-        let (w, _) = best?;
-        let q = self.q.queues.get_mut(w)?;
-        let buf = q.bufs.front_mut()?;
-        let ev = buf.pop_front();
-        if buf.is_empty()
-            && let Some(done) = q.bufs.pop_front()
-        {
-            self.q.emptied.push((w, Vec::from(done)));
-        }
-        ev
     }
 }
 
@@ -151,8 +168,11 @@ mod tests {
         }
     }
 
-    fn frames(it: impl Iterator<Item = Tagged>) -> Vec<u64> {
-        it.map(|t| t.key.0).collect()
+    /// The frames `release(mark)` hands out.
+    fn frames(m: &mut MergeQueues, mark: u64) -> Vec<u64> {
+        let mut out = Vec::new();
+        m.release(mark, |t| out.push(t.key.0));
+        out
     }
 
     #[test]
@@ -163,13 +183,14 @@ mod tests {
         m.push(1, vec![ev(5, 3), ev(10, 4)]);
         assert!(m.has_released(1));
         assert!(!m.has_released(0));
-        assert_eq!(frames(m.release(5)), vec![1, 2, 3, 4, 5]);
-        // Worker 1's first buffer was emptied and is handed back.
-        let emptied: Vec<usize> = m.take_emptied().map(|(w, _)| w).collect();
-        assert_eq!(emptied, vec![1]);
+        assert_eq!(frames(&mut m, 5), vec![1, 2, 3, 4, 5]);
+        // Worker 1's first buffer was read and is handed back, events and all.
+        let emptied: Vec<(usize, usize)> = m.take_emptied().map(|(w, b)| (w, b.len())).collect();
+        assert_eq!(emptied, vec![(1, 2)]);
         assert!(!m.has_released(8));
-        assert_eq!(frames(m.release_all()), vec![9, 10]);
+        assert_eq!(frames(&mut m, u64::MAX), vec![9, 10]);
         assert_eq!(m.take_emptied().count(), 2);
+        assert!(!m.has_released(u64::MAX));
     }
 
     #[test]
@@ -177,7 +198,7 @@ mod tests {
         let mut m = MergeQueues::new(1);
         m.push(0, Vec::with_capacity(8));
         assert_eq!(m.take_emptied().count(), 1);
-        assert_eq!(m.release_all().count(), 0);
+        assert!(frames(&mut m, u64::MAX).is_empty());
     }
 
     #[test]
@@ -185,6 +206,12 @@ mod tests {
         let mut m = MergeQueues::new(1);
         m.push(0, vec![ev(3, 1), ev(7, 2)]);
         m.push(0, vec![ev(5, 3)]);
-        assert_eq!(frames(m.release_all()), vec![3, 5, 7]);
+        assert_eq!(frames(&mut m, u64::MAX), vec![3, 5, 7]);
+        // Only what was not yet released is re-sorted.
+        let mut m = MergeQueues::new(1);
+        m.push(0, vec![ev(3, 1), ev(7, 2)]);
+        assert_eq!(frames(&mut m, 4), vec![3]);
+        m.push(0, vec![ev(5, 3)]);
+        assert_eq!(frames(&mut m, u64::MAX), vec![5, 7]);
     }
 }

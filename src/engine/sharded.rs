@@ -25,7 +25,7 @@ use crate::tls::KeySource;
 use super::EngineConfig;
 use super::capture_run::{Dispatch, finalize, read_capture};
 use super::collect::Collector;
-use super::events::{Tagged, feed};
+use super::events::{Tagged, feed_one};
 use super::merge_queue::MergeQueues;
 use super::result::CaptureResult;
 use super::shard::{Segment, Shard, ShardParts};
@@ -264,7 +264,13 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
             ToWorker::Secrets(text, source) => shard.secrets(&text, source, &cfg.keys),
             ToWorker::Housekeeping(meta) => shard.housekeeping(meta),
             ToWorker::Tick(f) => {
-                let spare = spares.try_recv().unwrap_or_default();
+                // The merger's read events are dropped here, on the thread
+                // that allocated them (`take_events` clears the spare). A
+                // buffer a burst made large is freed rather than kept.
+                let mut spare = spares.try_recv().unwrap_or_default();
+                if spare.capacity() > SPARE_EVENTS_MAX {
+                    spare = Vec::new();
+                }
                 send(FromWorker::Events(shard.take_events(spare), f));
             }
             ToWorker::End(meta) => {
@@ -316,24 +322,24 @@ fn merger(
         let m = marks.iter().copied().min().unwrap_or(0);
         if queues.has_released(m) {
             let t0 = timed.then(Instant::now);
-            feed(analyzer, collector, queues.release(m));
+            queues.release(m, |t| feed_one(analyzer, collector, t));
+            collector.take(analyzer);
             if let Some(t0) = t0 {
                 analysis_ns += t0.elapsed().as_nanos() as u64;
             }
         }
-        for (w, mut buf) in queues.take_emptied() {
-            // A buffer a burst made large is freed rather than kept; a
-            // worker that has finished simply drops what it is sent.
-            if buf.capacity() <= SPARE_EVENTS_MAX
-                && let Some(tx) = spares.get(w)
-            {
-                buf.clear();
+        for (w, buf) in queues.take_emptied() {
+            // Back with its events: the worker drops them (see
+            // `merge_queue`). A worker that has finished no longer receives;
+            // then they are dropped here.
+            if let Some(tx) = spares.get(w) {
                 let _ = tx.send(buf);
             }
         }
     }
     // Anything left (a worker that died) still reaches the analyzer.
-    feed(analyzer, collector, queues.release_all());
+    queues.release_all(|t| feed_one(analyzer, collector, t));
+    collector.take(analyzer);
     (parts.into_iter().flatten().collect(), analysis_ns)
 }
 
