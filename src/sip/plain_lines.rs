@@ -226,6 +226,38 @@ mod tests {
     }
 
     #[test]
+    fn colons_and_line_ends_across_blocks() {
+        // Long names and values full of colons, so a name's colon, a
+        // value's colons and the line end fall in different 64-byte steps.
+        for name_len in [1, 15, 16, 17, 62, 63, 64, 65, 70, 130] {
+            for value_len in [0, 1, 30, 63, 64, 65, 129] {
+                let mut b = Vec::new();
+                b.extend_from_slice(b"A: 1\r\n");
+                b.extend(std::iter::repeat_n(b'n', name_len));
+                b.extend_from_slice(b": ");
+                b.extend((0..value_len).map(|i| if i % 7 == 3 { b':' } else { b'v' }));
+                b.extend_from_slice(b"\r\nB:x:y\r\n");
+                assert!(agrees(&b), "name {name_len} value {value_len}");
+                // The same with the last line's colons removed: no longer plain.
+                let mut no_colon = b.clone();
+                let len = no_colon.len();
+                no_colon.truncate(len - 7);
+                no_colon.extend_from_slice(b"Bxy\r\n");
+                assert!(
+                    plain(&no_colon).is_none(),
+                    "name {name_len} value {value_len}"
+                );
+            }
+        }
+        // A colon-less line whose `\n` comes before a later line's colon.
+        assert!(plain(b"A: 1\r\nnocolon\r\nB: 2\r\n").is_none());
+        // A name with a blank just before the colon, at a step boundary.
+        let mut b = vec![b'n'; 62];
+        b.extend_from_slice(b" : x\r\n");
+        assert!(plain(&b).is_none());
+    }
+
+    #[test]
     fn compact_names_pass_through() {
         assert!(agrees(b"i: x\r\nf: <sip:a@b>\r\nl: 0\r\n"));
     }

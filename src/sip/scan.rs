@@ -2,9 +2,7 @@
 //! (CRLFCRLF, tolerating bare LFLF), the start line, header lines with folded
 //! continuations, compact header names and `Content-Length`.
 
-use memchr::memmem;
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
 /// Where the header block of a message ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,12 +20,6 @@ pub fn first_lf(data: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', data)
 }
 
-/// `\n\r\n`, built once (`memmem::find` builds a searcher per call).
-static BLANK_CRLF: LazyLock<memmem::Finder<'static>> =
-    LazyLock::new(|| memmem::Finder::new(b"\n\r\n"));
-/// `\n\n`, built once.
-static BLANK_LF: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n\n"));
-
 /// Finds the blank line ending the headers. `line_end` is the offset of the
 /// `\n` ending the start line. Returns `None` when the headers are incomplete.
 ///
@@ -41,20 +33,159 @@ static BLANK_LF: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Fi
 /// earlier one can still be incomplete.
 pub fn find_header_end(data: &[u8], line_end: usize) -> Option<HeaderEnd> {
     let hay = data.get(line_end..)?;
-    // The first "\n\r\n", then any "\n\n" before it (one ending by then
-    // lies wholly before it). Two SIMD searches cost less than visiting
-    // every line end.
-    let crlf = BLANK_CRLF.find(hay);
-    let before = crlf.map_or(hay, |c| &hay[..c + 1]);
-    let (at, term) = match (BLANK_LF.find(before), crlf) {
-        (Some(l), _) => (l, 2),
-        (None, Some(c)) => (c, 3),
-        (None, None) => return None,
-    };
+    let (at, term) = first_blank_line(hay)?;
     Some(HeaderEnd {
         headers_start: line_end + 1,
         headers_end: line_end + at + 1,
         body_start: line_end + at + term,
+    })
+}
+
+/// Bytes looked at per step of [`first_blank_line`].
+const STEP: usize = 64;
+
+/// The first blank line in `hay`: the offset of the `\n` it follows and the
+/// length of that `\n` plus the blank line (2 for `\n\n`, 3 for `\n\r\n`).
+///
+/// One pass: each step marks the `\n`s followed by `\n` or `\r` in a bit
+/// mask (16-byte compares of the bytes and of the bytes one further on);
+/// those are rare in a header block (the blank line itself, a stray CR),
+/// and each is checked in order. The first complete one ends first: a
+/// `\n\r\n` starting at `i` and a `\n\n` starting at `i + 1` would need
+/// `hay[i + 1]` to be both `\r` and `\n`.
+fn first_blank_line(hay: &[u8]) -> Option<(usize, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { first_blank_line_avx2(hay) };
+    }
+    blank_lines_with(hay, blank_marks)
+}
+
+/// [`first_blank_line`] with AVX2 compares, 32 bytes at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn first_blank_line_avx2(hay: &[u8]) -> Option<(usize, usize)> {
+    blank_lines_with(hay, |w| blank_marks_avx2(w))
+}
+
+/// [`first_blank_line`] with `marks` marking the candidates of each step.
+#[inline(always)]
+fn blank_lines_with(hay: &[u8], marks: impl Fn(&[u8; STEP + 1]) -> u64) -> Option<(usize, usize)> {
+    let found = |marks: u64, base: usize| {
+        let mut m = marks;
+        while m != 0 {
+            let i = base + m.trailing_zeros() as usize;
+            m &= m - 1;
+            match hay.get(i + 1) {
+                Some(b'\n') => return Some((i, 2)),
+                Some(b'\r') if hay.get(i + 2) == Some(&b'\n') => return Some((i, 3)),
+                _ => {}
+            }
+        }
+        None
+    };
+    let mut base = 0;
+    // Whole steps: `STEP` bytes and the one after them.
+    while let Some(w) = hay
+        .get(base..)
+        .and_then(<[u8]>::first_chunk::<{ STEP + 1 }>)
+    {
+        let m = marks(w);
+        if m != 0
+            && let Some(r) = found(m, base)
+        {
+            return Some(r);
+        }
+        base += STEP;
+    }
+    // The rest, padded with zeros (neither `\n` nor `\r`).
+    let rest = hay.get(base..).filter(|r| !r.is_empty())?;
+    let mut pad = [0u8; STEP + 1];
+    pad.get_mut(..rest.len())?.copy_from_slice(rest);
+    found(marks(&pad), base)
+}
+
+/// [`blank_marks`] with two 32-byte AVX2 compares per kind.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn blank_marks_avx2(w: &[u8; STEP + 1]) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let p = w.as_ptr();
+    let (lf, cr) = (_mm256_set1_epi8(b'\n' as i8), _mm256_set1_epi8(b'\r' as i8));
+    // SAFETY: the unaligned 32-byte loads start at 0, 1, 32 and 33, so they
+    // read bytes 0..65 of `w`, all in it.
+    let (a0, b0, a1, b1) = unsafe {
+        (
+            _mm256_loadu_si256(p.cast::<__m256i>()),
+            _mm256_loadu_si256(p.add(1).cast::<__m256i>()),
+            _mm256_loadu_si256(p.add(32).cast::<__m256i>()),
+            _mm256_loadu_si256(p.add(33).cast::<__m256i>()),
+        )
+    };
+    let lane = |a, b| {
+        let next = _mm256_or_si256(_mm256_cmpeq_epi8(b, lf), _mm256_cmpeq_epi8(b, cr));
+        _mm256_and_si256(_mm256_cmpeq_epi8(a, lf), next)
+    };
+    let (l0, l1) = (lane(a0, b0), lane(a1, b1));
+    // One test for the usual step without any.
+    if _mm256_movemask_epi8(_mm256_or_si256(l0, l1)) == 0 {
+        return 0;
+    }
+    // movemask sets all 32 bits.
+    let bits = |v| u64::from(_mm256_movemask_epi8(v) as u32);
+    bits(l0) | bits(l1) << 32
+}
+
+/// Bit `i` set when `w[i]` is `\n` and `w[i + 1]` is `\n` or `\r`, for `i` below [`STEP`].
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn blank_marks(w: &[u8; STEP + 1]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let p = w.as_ptr();
+    // SAFETY: SSE2 is part of the x86_64 baseline, so the intrinsics are
+    // always available; the unaligned 16-byte loads start at `16 * k` and
+    // `16 * k + 1` for `k` below 4, so they read bytes 0..65 of `w`, all in it.
+    let (masks, any) = unsafe {
+        let (lf, cr) = (_mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'\r' as i8));
+        let lane = |k: usize| {
+            let a = _mm_loadu_si128(p.add(16 * k).cast::<__m128i>());
+            let b = _mm_loadu_si128(p.add(16 * k + 1).cast::<__m128i>());
+            let next = _mm_or_si128(_mm_cmpeq_epi8(b, lf), _mm_cmpeq_epi8(b, cr));
+            _mm_and_si128(_mm_cmpeq_epi8(a, lf), next)
+        };
+        let l = [lane(0), lane(1), lane(2), lane(3)];
+        let any = _mm_or_si128(_mm_or_si128(l[0], l[1]), _mm_or_si128(l[2], l[3]));
+        (l.map(|v| _mm_movemask_epi8(v)), _mm_movemask_epi8(any))
+    };
+    // One test for the usual step without any.
+    if any == 0 {
+        return 0;
+    }
+    // movemask sets only the low 16 bits.
+    let bits = |m: i32| u64::from(m as u16);
+    bits(masks[0]) | bits(masks[1]) << 16 | bits(masks[2]) << 32 | bits(masks[3]) << 48
+}
+
+/// Bit `i` set when `w[i]` is `\n` and `w[i + 1]` is `\n` or `\r`, for `i` below [`STEP`].
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn blank_marks(w: &[u8; STEP + 1]) -> u64 {
+    blank_marks_portable(w)
+}
+
+/// [`blank_marks`] a byte pair at a time, for other architectures (and the tests).
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn blank_marks_portable(w: &[u8; STEP + 1]) -> u64 {
+    w.windows(2).enumerate().fold(0, |m, (i, p)| {
+        m | u64::from(p[0] == b'\n' && matches!(p[1], b'\n' | b'\r')) << i
     })
 }
 
@@ -509,6 +640,90 @@ mod tests {
         assert_eq!(&m[e.body_start..], b"B: 2\r\n\r\n");
         // "\n\r" at the end may still become a blank line: not yet.
         assert!(find_header_end(b"OPTIONS sip:a@b SIP/2.0\r\nA: 1\r\n\r", 23).is_none());
+    }
+
+    /// The first blank line, the slow way: the `\n` ending first.
+    fn naive_blank_line(hay: &[u8]) -> Option<(usize, usize)> {
+        (1..hay.len()).find_map(|j| match (hay[j], hay[j - 1]) {
+            (b'\n', b'\n') => Some((j - 1, 2)),
+            (b'\n', b'\r') if j >= 2 && hay[j - 2] == b'\n' => Some((j - 2, 3)),
+            _ => None,
+        })
+    }
+
+    /// Every way of marking the candidates finds what the slow way finds.
+    fn blank_line_agrees(hay: &[u8]) {
+        let want = naive_blank_line(hay);
+        let show = || String::from_utf8_lossy(hay).into_owned();
+        assert_eq!(first_blank_line(hay), want, "{:?}", show());
+        assert_eq!(blank_lines_with(hay, blank_marks), want, "{:?}", show());
+        assert_eq!(
+            blank_lines_with(hay, blank_marks_portable),
+            want,
+            "{:?}",
+            show()
+        );
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            assert_eq!(unsafe { first_blank_line_avx2(hay) }, want, "{:?}", show());
+        }
+    }
+
+    #[test]
+    fn blank_line_at_every_offset() {
+        // Blank lines, near misses and line ends on and around the 16-,
+        // 32- and 64-byte boundaries of the compares, and at the very end.
+        for pad in 0..200 {
+            let line = |end: &[u8]| {
+                let mut h = b"\nA: 1\r\n".to_vec();
+                h.extend(std::iter::repeat_n(b'x', pad));
+                h.extend_from_slice(end);
+                h
+            };
+            for end in [
+                &b"\r\n\r\n"[..],
+                b"\n\n",
+                b"\r\n\n",
+                b"\n\r\n",
+                b"\r\n\r",
+                b"\n\r",
+                b"\n",
+                b"\n\rx\r\n\r\nbody",
+                b"\r\n\tfolded\r\n\r\n",
+                b"\r\nb\xff\xfe: \x80\r\n\r\n",
+                b"",
+            ] {
+                blank_line_agrees(&line(end));
+            }
+        }
+        for hay in [&b""[..], b"\n", b"\n\n", b"\n\r", b"\n\r\n", b"\r\n\r\n"] {
+            blank_line_agrees(hay);
+        }
+    }
+
+    #[test]
+    fn blank_line_random() {
+        let alphabet = b"\r\n\n\r a:\t\xff";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 300) as usize;
+            // Mostly ordinary text, so blank lines come late.
+            let hay: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = (x >> (i % 57)) as usize + i * 31;
+                    if r.is_multiple_of(5) {
+                        alphabet[r / 5 % alphabet.len()]
+                    } else {
+                        b'v'
+                    }
+                })
+                .collect();
+            blank_line_agrees(&hay);
+        }
     }
 
     #[test]
