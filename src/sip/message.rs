@@ -176,6 +176,16 @@ impl Span {
         }
     }
 
+    /// The span of bytes `start..end` of a head the parser has already
+    /// bounded (`MAX_HEAD`, far below `u32::MAX`): no saturation to pay for
+    /// on every header. Offsets past `u32::MAX` would wrap.
+    pub fn in_head(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
     /// The span of `part`, a sub-slice of `whole`.
     pub fn of(whole: &str, part: &str) -> Span {
         let start = (part.as_ptr() as usize)

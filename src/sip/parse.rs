@@ -187,7 +187,8 @@ fn scan_message(
     let plain = valid
         && split_plain(block, |n, v| {
             compact |= n.len() == 1;
-            let at = |r: std::ops::Range<usize>| Span::new(block_at + r.start, block_at + r.end);
+            // `block` lies in a head of at most `MAX_HEAD` bytes (checked above).
+            let at = |r: std::ops::Range<usize>| Span::in_head(block_at + r.start, block_at + r.end);
             headers.push((at(n), at(v)));
         });
     if plain {
