@@ -503,7 +503,8 @@ fn host_in(host: &str) -> Cow<'_, str> {
             _ => Cow::Owned(format!("{inner}]")),
         };
     }
-    let colon = host.bytes().position(|b| b == b':');
+    // One 16-byte compare covers most hosts, where a byte loop took ~4 instructions a byte.
+    let colon = find2(host.as_bytes(), b':', b':');
     Cow::Borrowed(&host[..colon.unwrap_or(host.len())])
 }
 
@@ -556,6 +557,27 @@ mod tests {
             ("", "", ""),
             ("sip:;@x", "", ""),
             ("@", "@", ""),
+            // Ports right at and past the 16 bytes of one compare.
+            (
+                "sip:u@abcdefghijklmno:5061",
+                "u@abcdefghijklmno:5061",
+                "abcdefghijklmno",
+            ),
+            (
+                "sip:u@abcdefghijklmnop:5061",
+                "u@abcdefghijklmnop:5061",
+                "abcdefghijklmnop",
+            ),
+            (
+                "sip:u@abcdefghijklmnopq:1",
+                "u@abcdefghijklmnopq:1",
+                "abcdefghijklmnopq",
+            ),
+            (
+                "sip:u@h\u{e9}st.example:1",
+                "u@h\u{e9}st.example:1",
+                "h\u{e9}st.example",
+            ),
         ] {
             assert_eq!(uri_address(uri), addr, "{uri:?}");
             assert_eq!(uri_host(uri), host, "{uri:?}");

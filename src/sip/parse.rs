@@ -188,7 +188,8 @@ fn scan_message(
         && split_plain(block, |n, v| {
             compact |= n.len() == 1;
             // `block` lies in a head of at most `MAX_HEAD` bytes (checked above).
-            let at = |r: std::ops::Range<usize>| Span::in_head(block_at + r.start, block_at + r.end);
+            let at =
+                |r: std::ops::Range<usize>| Span::in_head(block_at + r.start, block_at + r.end);
             headers.push((at(n), at(v)));
         });
     if plain {
