@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use super::short_find::find2;
+
 /// Where the header block of a message ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeaderEnd {
@@ -324,17 +326,21 @@ pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
             reason: trim_ws(reason),
         });
     }
-    let sp1 = memchr::memchr(b' ', line)?;
+    // Methods and URIs are short: 16-byte compares, not `memchr`'s setup.
+    let sp1 = find2(line, b' ', b' ')?;
     let method = &line[..sp1];
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) || !method[0].is_ascii_alphabetic()
     {
         return None;
     }
     let rest = &line[sp1 + 1..];
-    let sp2 = memchr::memrchr(b' ', rest)?;
+    // The URI runs to the first space; the version (no space in it) must
+    // follow it. So that space is the last one too, and the URI has none:
+    // one search where the last space and then any in the URI took two.
+    let sp2 = find2(rest, b' ', b' ')?;
     let uri = &rest[..sp2];
     let version = &rest[sp2 + 1..];
-    if !eq_lower(version, b"sip/2.0") || uri.is_empty() || uri.contains(&b' ') {
+    if !eq_lower(version, b"sip/2.0") || uri.is_empty() {
         return None;
     }
     if !uri.contains(&b':') {
@@ -772,6 +778,71 @@ mod tests {
         assert!(plausible_prefix(b"INVI"));
         assert!(plausible_prefix(b"SIP/"));
         assert!(!plausible_prefix(b"\x16\x03\x01"));
+    }
+
+    /// The request-line rules as first written: the URI runs to the last
+    /// space and must hold no other.
+    fn request_line_by_last_space(line: &[u8]) -> Option<(&[u8], &[u8])> {
+        let line = trim_cr(line);
+        let sp1 = line.iter().position(|&b| b == b' ')?;
+        let method = &line[..sp1];
+        if method.is_empty()
+            || !method.iter().all(|&b| is_tchar(b))
+            || !method[0].is_ascii_alphabetic()
+        {
+            return None;
+        }
+        let rest = &line[sp1 + 1..];
+        let sp2 = rest.iter().rposition(|&b| b == b' ')?;
+        let (uri, version) = (&rest[..sp2], &rest[sp2 + 1..]);
+        let ok = version.eq_ignore_ascii_case(b"SIP/2.0")
+            && !uri.is_empty()
+            && !uri.contains(&b' ')
+            && uri.contains(&b':');
+        ok.then_some((method, uri))
+    }
+
+    #[test]
+    fn request_lines_as_by_last_space() {
+        let long = "sip:".to_string() + &"u".repeat(40) + "@example.com;opaque=user:epid:x;gruu";
+        let mut lines = vec![
+            "INVITE sip:a@b SIP/2.0".to_string(),
+            "INVITE sip:a b SIP/2.0".to_string(),
+            "INVITE sip:a@b  SIP/2.0".to_string(),
+            "INVITE  sip:a@b SIP/2.0".to_string(),
+            "INVITE sip:a@b SIP/2.0 ".to_string(),
+            "INVITE sip:a@b SIP/2.0 x".to_string(),
+            "INVITE sip:a@b sip/2.0\r".to_string(),
+            "INVITE sip:a@b SIP/2.1".to_string(),
+            "INVITE a@b SIP/2.0".to_string(),
+            "INVITE SIP/2.0".to_string(),
+            "INVITE  SIP/2.0".to_string(),
+            "I SIP/2.0 SIP/2.0".to_string(),
+            "INVITE sip:a@b\tSIP/2.0".to_string(),
+            "INVITE sip:\u{e9}@b SIP/2.0".to_string(),
+            "9NVITE sip:a@b SIP/2.0".to_string(),
+            " sip:a@b SIP/2.0".to_string(),
+        ];
+        // Spaces before, at and after the 16-byte compare boundaries.
+        for cut in [1, 14, 15, 16, 17, 31, 32, 33, 60] {
+            let mut uri = long.clone();
+            uri.truncate(cut.min(uri.len()));
+            lines.push(format!("MESSAGE {uri} SIP/2.0"));
+            lines.push(format!("MESSAGE {uri} x SIP/2.0"));
+            lines.push(format!("MESSAGE {} {} SIP/2.0", &long[..cut], &long[cut..]));
+            lines.push(format!(
+                "{} {uri} SIP/2.0",
+                "BENOTIFYXXXXXXXX".get(..cut.min(16)).unwrap()
+            ));
+        }
+        for l in &lines {
+            let want = request_line_by_last_space(l.as_bytes());
+            let got = match parse_start_line(l.as_bytes()) {
+                Some(StartLine::Request { method, uri }) => Some((method, uri)),
+                _ => None,
+            };
+            assert_eq!(got, want, "{l:?}");
+        }
     }
 
     #[test]
