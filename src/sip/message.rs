@@ -228,14 +228,21 @@ impl NameAddrSpans {
     pub fn of(text: &str, a: &NameAddr<'_>) -> NameAddrSpans {
         // Slices of the text only when `uri_address` would borrow them.
         let w = written_address(a.uri);
-        let (addr, host) = if w.host_is_lower() {
-            let host = match host_in(w.host()) {
+        let host = w.host();
+        // One pass over the host for its case and its port's colon, which
+        // `host_is_lower` and `host_in` each read.
+        let (upper, colon) = upper_and_colon(host.as_bytes());
+        let (addr, host) = if upper {
+            (None, None)
+        } else if host.starts_with('[') {
+            let host = match host_in(host) {
                 Cow::Borrowed(h) => Some(Span::of(text, h)),
                 Cow::Owned(_) => None,
             };
             (Some(Span::of(text, w.addr)), host)
         } else {
-            (None, None)
+            let h = host.get(..colon.unwrap_or(host.len())).unwrap_or(host);
+            (Some(Span::of(text, w.addr)), Some(Span::of(text, h)))
         };
         NameAddrSpans {
             display: a.display_raw.map(|d| Span::of(text, d)),
@@ -493,6 +500,22 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
     Cow::Owned(host_in(&w.host().to_ascii_lowercase()).into_owned())
 }
 
+/// Whether `host` has an ASCII upper-case letter, and the offset of its
+/// first `:` (what [`WrittenAddress::host_is_lower`] and [`host_in`] look
+/// for), in one pass.
+fn upper_and_colon(host: &[u8]) -> (bool, Option<usize>) {
+    let mut upper = false;
+    let mut colon = None;
+    // Backwards, so the last `:` recorded is the first.
+    for (i, &b) in host.iter().enumerate().rev() {
+        upper |= b.is_ascii_uppercase();
+        if b == b':' {
+            colon = Some(i);
+        }
+    }
+    (upper, colon)
+}
+
 /// The host of an address's host part (lower-cased already): port removed,
 /// IPv6 literals kept whole.
 fn host_in(host: &str) -> Cow<'_, str> {
@@ -581,6 +604,46 @@ mod tests {
         ] {
             assert_eq!(uri_address(uri), addr, "{uri:?}");
             assert_eq!(uri_host(uri), host, "{uri:?}");
+        }
+    }
+
+    /// The address and host spans are those `uri_address` and `uri_host`
+    /// borrow, and absent where they allocate.
+    #[test]
+    fn spans_match_address_and_host() {
+        for uri in [
+            "sip:alice@contoso.com",
+            "sip:alice@contoso.com:5061;transport=tls",
+            "sip:Alice@Contoso.com",
+            "sip:alice@contoso.COM:5061",
+            "SIP:a@b:5061?x=1",
+            "sip:a:pw@h:1:2",
+            "sip:u@[::1]:5060",
+            "sip:u@[::1",
+            "sip:[::1]",
+            "sip:edge.contoso.com:5061",
+            "sip:EDGE.contoso.com",
+            "tel:+1555;phone-context=x",
+            "sip:a@b@c.org",
+            "sip:a@h\u{e9}st:1",
+            "sip:a@h\u{c9}st:1",
+            "sip:",
+            "",
+            "sip:a@:",
+            "sip:a@averyveryverylonghostname.example.com:5061",
+        ] {
+            let value = format!("<{uri}>;tag=1");
+            let na = crate::sip::parse_name_addr(&value);
+            let v = NameAddrSpans::of(&value, &na).view(&value);
+            let (want_addr, want_host) = (uri_address(na.uri), uri_host(na.uri));
+            match want_addr {
+                Cow::Borrowed(a) => assert_eq!(v.addr, Some(a), "{uri:?}"),
+                Cow::Owned(_) => assert_eq!(v.addr, None, "{uri:?}"),
+            }
+            match (want_host, v.addr) {
+                (Cow::Borrowed(h), Some(_)) => assert_eq!(v.host, Some(h), "{uri:?}"),
+                _ => assert_eq!(v.host, None, "{uri:?}"),
+            }
         }
     }
 
