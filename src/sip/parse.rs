@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::borrow::Cow;
 
 use super::framing::RawMessage;
-use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span};
+use super::message::{MessageKind, Method, NameAddrSpans, ParsedBy, SipMessage, Span, trim};
 use super::name_addr::parse_name_addr;
 use super::plain_lines::split_plain;
 use super::scan::{self, Head, HeaderEnd, StartLine, StartOffsets, eq_lower};
@@ -349,7 +349,7 @@ fn fill_typed(msg: &mut SipMessage) -> Option<usize> {
             }
             Field::ContentType => set_once(&mut msg.content_type, || media_type_shared(value)),
             Field::ContentLength => {
-                content_length = Some(value.trim().parse().unwrap_or(usize::MAX))
+                content_length = Some(trim(value).parse().unwrap_or(usize::MAX))
             }
         }
     }
@@ -421,9 +421,9 @@ fn via_branch(value: &str) -> Option<&str> {
         let end = memchr::memchr(b';', &b[start..top]).map_or(top, |j| start + j);
         let p = &value[start..end];
         if let Some(eq) = memchr::memchr(b'=', p.as_bytes())
-            && p[..eq].trim().eq_ignore_ascii_case("branch")
+            && trim(&p[..eq]).eq_ignore_ascii_case("branch")
         {
-            return Some(p[eq + 1..].trim());
+            return Some(trim(&p[eq + 1..]));
         }
         if end == top {
             return None;
@@ -463,7 +463,7 @@ const COMMON_TYPES: &[&str] = &[
 
 /// [`media_type`], borrowed from a static list for the common types.
 fn media_type_shared(value: &str) -> Cow<'static, str> {
-    let t = value.split(';').next().unwrap_or(value).trim();
+    let t = trim(value.split(';').next().unwrap_or(value));
     match COMMON_TYPES.iter().find(|c| c.eq_ignore_ascii_case(t)) {
         Some(c) => Cow::Borrowed(c),
         None => Cow::Owned(t.to_ascii_lowercase()),
@@ -762,6 +762,31 @@ mod tests {
             _ => Field::Pai,
         };
         field as u8
+    }
+
+    #[test]
+    fn via_branch_and_media_type_trim_as_str_trim() {
+        for (via, branch) in [
+            ("SIP/2.0/TLS 1.2.3.4:5061;branch=z9hG4bKa", Some("z9hG4bKa")),
+            ("SIP/2.0/TLS h;received=x; branch = z9 ;rport", Some("z9")),
+            ("SIP/2.0/TLS h;BRANCH=\tz9\u{a0}", Some("z9")),
+            ("SIP/2.0/TLS h;\u{2003}branch=z9", Some("z9")),
+            ("SIP/2.0/TLS h;branch\u{a0}=z9", Some("z9")),
+            ("SIP/2.0/TLS h;xbranch=z9", None),
+            ("SIP/2.0/TLS h, SIP/2.0/TLS g;branch=z9", None),
+            ("SIP/2.0/TLS h;branch=", Some("")),
+        ] {
+            assert_eq!(via_branch(via), branch, "{via:?}");
+        }
+        for (ct, want) in [
+            ("text/plain", "text/plain"),
+            (" Text/Plain ; charset=utf-8", "text/plain"),
+            ("\u{a0}application/SDP\u{2003}", "application/sdp"),
+            ("x/y\u{a0};a", "x/y"),
+        ] {
+            assert_eq!(media_type_shared(ct), want, "{ct:?}");
+            assert_eq!(media_type(ct), want, "{ct:?}");
+        }
     }
 
     #[test]
