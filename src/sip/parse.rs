@@ -477,13 +477,20 @@ fn parse_cseq(value: &str) -> Option<(u32, Method)> {
         let m = it.next()?;
         return Some((n, Method::from_token(m)));
     }
-    // `split_whitespace` on ASCII text: the characters `char::is_whitespace` accepts.
-    let mut it = value
-        .split([' ', '\t', '\n', '\x0B', '\x0C', '\r'])
-        .filter(|t| !t.is_empty());
-    let n = it.next()?.parse().ok()?;
-    let m = it.next()?;
-    Some((n, Method::from_token(m)))
+    // `split_whitespace` on ASCII text (the characters `char::is_whitespace`
+    // accepts there), over the bytes: the first two tokens.
+    let b = value.as_bytes();
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let token = |from: usize| -> Option<(usize, usize)> {
+        let rest = b.get(from..)?;
+        let start = from + rest.iter().position(|c| !ws(c))?;
+        let len = b[start..].iter().position(ws).unwrap_or(b.len() - start);
+        Some((start, start + len))
+    };
+    let (s1, e1) = token(0)?;
+    let n = value.get(s1..e1)?.parse().ok()?;
+    let (s2, e2) = token(e1)?;
+    Some((n, Method::from_token(value.get(s2..e2)?)))
 }
 
 /// True when `data` begins like a SIP request or status line (content detection on any port).
@@ -798,6 +805,12 @@ mod tests {
         assert_eq!(parse_cseq("1\u{a0}BYE"), Some((1, Method::Bye)));
         assert_eq!(parse_cseq("1\u{2003}BYE"), Some((1, Method::Bye)));
         assert_eq!(parse_cseq("x BYE"), None);
+        for v in ["", "   ", "1 ", " 1\t", "x", "99999999999 BYE", "-1 BYE"] {
+            assert_eq!(parse_cseq(v), None, "{v:?}");
+        }
+        for v in ["1\rBYE", "\x0c1 BYE\n", "1 BYE INVITE", "01\x0bBYE "] {
+            assert_eq!(parse_cseq(v), Some((1, Method::Bye)), "{v:?}");
+        }
         assert_eq!(parse_cseq("1"), None);
     }
 
