@@ -65,6 +65,10 @@ fn plain_line(block: &[u8], start: usize, at: usize) -> Option<(Range<usize>, Ra
         return None;
     }
     let (mut from, mut to) = (colon + 1, cr);
+    // Usually one space after the colon (`cr` is a CR, so `from < to` then).
+    if block.get(from) == Some(&b' ') {
+        from += 1;
+    }
     while from < to && blank(block[from]) {
         from += 1;
     }
