@@ -326,7 +326,7 @@ fn state_report(o: &mut Vec<u8>, r: &PresenceStateReport) {
     o.extend_from_slice(b",\"time\":");
     opt_time(o, r.time);
     o.extend_from_slice(b",\"direction\":");
-    string(o, &r.direction);
+    string(o, r.direction);
     o.extend_from_slice(b",\"sent\":");
     string(o, &r.sent);
     o.extend_from_slice(b",\"displayed\":");
@@ -519,7 +519,7 @@ mod tests {
                 .map(|j| PresenceStateReport {
                     frame: n[(i + j) % n.len()],
                     time: t[(i + j) % t.len()],
-                    direction: if j % 2 == 0 { "out" } else { "in" }.into(),
+                    direction: if j % 2 == 0 { "out" } else { "in" },
                     sent: st[(i + j) % st.len()].clone(),
                     displayed: st[(i + j + 1) % st.len()].clone(),
                     availability: avail[(i + j) % avail.len()],

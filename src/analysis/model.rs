@@ -143,7 +143,7 @@ pub struct PresenceStateReport {
     /// Time.
     pub time: Option<Timestamp>,
     /// "out" (enterprise state to provider) or "in".
-    pub direction: String,
+    pub direction: &'static str,
     /// State as sent ("Be Right Back").
     pub sent: String,
     /// State the other side displays ("Away" on MSN).
