@@ -1,26 +1,28 @@
-//! Hand-written compact JSON for the IM session and presence subscription
-//! records, byte for byte what `serde_json::to_writer` makes of their fields.
+//! Hand-written compact JSON for the IM session, presence subscription and
+//! finding records, byte for byte what `serde_json::to_writer` makes of
+//! their members.
 //!
 //! Why by hand: every finished record is serialized once into the report
-//! spool, and on the 101 MB benchmark capture (3,600 sessions and 3,600
-//! subscriptions) serde_json's derive path cost 79 M instructions of the
-//! run's 1,566 M (`Serialize` of `ImSession` 44 M, of `PresenceSubscription`
-//! 35 M): every member name went through the string escaper and every member
-//! through the serializer's state machine, and each time through the `time`
-//! crate's general date conversion. Here member names and punctuation are
-//! literals, a string needing no escape (almost all) is found with one
-//! word-at-a-time scan and copied whole, times are formatted directly, and
-//! the text is checked as UTF-8 once per record (every piece is a `&str` or
-//! ASCII, so the check always passes). The finished text reaches the
-//! serializer as a [`RawValue`], which serde_json copies as it is: 30 M
-//! instructions for both record types, the copy included.
+//! spool, and on the 101 MB benchmark capture (3,600 sessions, 3,600
+//! subscriptions, 866 findings) serde_json's derive path cost 85 M
+//! instructions of the run's 1,566 M (`Serialize` of `ImSession` 44 M, of
+//! `PresenceSubscription` 35 M, of `Violation` 5.5 M): every member name went
+//! through the string escaper and every member through the serializer's
+//! state machine, and each time through the `time` crate's general date
+//! conversion. Here member names and punctuation are literals, a string
+//! needing no escape (almost all) is found with one word-at-a-time scan and
+//! copied whole, times are formatted directly, and the text is checked as
+//! UTF-8 once per record (every piece is a `&str` or ASCII, so the check
+//! always passes). The finished text reaches the serializer as a
+//! [`RawValue`], which serde_json copies as it is: about 34 M instructions
+//! for the three record types, the copy included.
 //!
 //! The tests below compare this writer with serde_json's output for a
 //! serde-derived copy of each record.
 
 use serde_json::value::RawValue;
 
-use super::model::{ImBody, ImSession, PresenceStateReport, PresenceSubscription};
+use super::model::{ImBody, ImSession, PresenceStateReport, PresenceSubscription, Violation};
 use crate::time::Timestamp;
 
 /// What serde_json writes after a backslash for bytes below 0x20, `"` and
@@ -206,8 +208,8 @@ fn raw(json: Vec<u8>) -> Box<RawValue> {
     // record) always passes; the fallback only keeps it free of panics.
     let json = String::from_utf8(json)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    // SAFETY: `json` comes from `write_im_session` or
-    // `write_presence_subscription`, which always write exactly one complete
+    // SAFETY: `json` comes from `write_im_session`,
+    // `write_presence_subscription` or `write_violation`, which always write exactly one complete
     // JSON object with no whitespace around it (strings escaped as serde_json
     // escapes them; a lossy replacement above would only put U+FFFD, which
     // needs no escape, inside a string), so it is the single well-formed JSON
@@ -227,6 +229,45 @@ pub(crate) fn presence_subscription(p: &PresenceSubscription) -> Box<RawValue> {
     let mut o = Vec::with_capacity(320 + 200 * p.states.len());
     write_presence_subscription(&mut o, p);
     raw(o)
+}
+
+/// A finding as compact JSON, ready to hand to a serializer.
+pub(crate) fn violation(v: &Violation) -> Box<RawValue> {
+    let mut o = Vec::with_capacity(256 + v.message.len() + 8 * v.frames.len());
+    write_violation(&mut o, v);
+    raw(o)
+}
+
+/// Appends a finding as compact JSON: what `serde_json::to_writer` made of
+/// its derived `Serialize` (members in declaration order).
+pub fn write_violation(o: &mut Vec<u8>, v: &Violation) {
+    o.extend_from_slice(b"{\"rule\":");
+    string(o, v.rule);
+    o.extend_from_slice(b",\"severity\":");
+    string(o, v.severity.as_str());
+    o.extend_from_slice(b",\"provider\":");
+    opt_string(o, v.provider.as_deref());
+    o.extend_from_slice(b",\"capture\":");
+    string(o, &v.capture);
+    o.extend_from_slice(b",\"flow\":");
+    match v.flow {
+        Some(f) => number(o, f),
+        None => o.extend_from_slice(b"null"),
+    }
+    o.extend_from_slice(b",\"call_id\":");
+    opt_string(o, v.call_id.as_deref());
+    o.extend_from_slice(b",\"frames\":[");
+    for (i, &f) in v.frames.iter().enumerate() {
+        if i > 0 {
+            o.push(b',');
+        }
+        number(o, f);
+    }
+    o.extend_from_slice(b"],\"time\":");
+    opt_time(o, v.time);
+    o.extend_from_slice(b",\"message\":");
+    string(o, &v.message);
+    o.push(b'}');
 }
 
 /// Appends an IM session as compact JSON: what `serde_json::to_writer` made
@@ -348,6 +389,7 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
+    use crate::analysis::Severity;
 
     /// `ImSession` with serde's derived `Serialize`: the reference.
     #[derive(Serialize)]
@@ -381,6 +423,35 @@ mod tests {
         capture: &'a String,
         flow: u64,
         start: &'a Option<Timestamp>,
+    }
+
+    /// `Violation` with serde's derived `Serialize`: the reference.
+    #[derive(Serialize)]
+    struct ViolationRef<'a> {
+        rule: &'static str,
+        severity: Severity,
+        provider: &'a Option<String>,
+        capture: &'a String,
+        flow: Option<u64>,
+        call_id: &'a Option<String>,
+        frames: &'a Vec<u64>,
+        time: Option<Timestamp>,
+        message: &'a String,
+    }
+
+    fn serde_violation(v: &Violation) -> String {
+        serde_json::to_string(&ViolationRef {
+            rule: v.rule,
+            severity: v.severity,
+            provider: &v.provider,
+            capture: &v.capture,
+            flow: v.flow,
+            call_id: &v.call_id,
+            frames: &v.frames,
+            time: v.time,
+            message: &v.message,
+        })
+        .expect("serde")
     }
 
     fn serde_im(s: &ImSession) -> String {
@@ -544,6 +615,31 @@ mod tests {
         }
         let empty = PresenceSubscription::default();
         assert_eq!(presence_subscription(&empty).get(), serde_presence(&empty));
+    }
+
+    #[test]
+    fn violations_are_written_as_serde_writes_them() {
+        let st = strings();
+        let n = numbers();
+        let t = times();
+        let severities = [Severity::Info, Severity::Warning, Severity::Error];
+        let rules = ["PIC-MEDIA", "", "a\"b"];
+        for i in 0..st.len() * 4 {
+            let v = Violation {
+                rule: rules[i % rules.len()],
+                severity: severities[i % severities.len()],
+                provider: opt(&st, i),
+                capture: st[(i + 1) % st.len()].clone(),
+                flow: (i % 4 != 1).then(|| n[i % n.len()]),
+                call_id: opt(&st, i + 2),
+                frames: (0..i % 5).map(|j| n[(i + j) % n.len()]).collect(),
+                time: t[i % t.len()],
+                message: st[(i + 3) % st.len()].clone(),
+            };
+            let want = serde_violation(&v);
+            assert_eq!(violation(&v).get(), want, "violation {i}");
+            assert_eq!(serde_json::to_string(&v).expect("json"), want);
+        }
     }
 
     /// What the writer appends for one value, as text.

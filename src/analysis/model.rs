@@ -155,7 +155,8 @@ pub struct PresenceStateReport {
 }
 
 /// One rule finding with its evidence (output-contract `violations`).
-#[derive(Clone, Debug, Serialize)]
+/// Serialized by hand (`json`: a member added here must be added there too).
+#[derive(Clone, Debug)]
 pub struct Violation {
     /// Rule ID from restrictions.md, e.g. "PIC-MEDIA".
     pub rule: &'static str,
@@ -175,6 +176,13 @@ pub struct Violation {
     pub time: Option<Timestamp>,
     /// What happened and what the KB says.
     pub message: String,
+}
+
+impl Serialize for Violation {
+    /// The JSON serde's derive would make of the members, written by `json`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::json::violation(self).serialize(s)
+    }
 }
 
 /// A not-visible restriction, reported once per provider seen.
