@@ -17,6 +17,7 @@ mod events;
 mod findings;
 mod flows;
 mod im;
+mod json;
 mod model;
 mod notes;
 mod presence;

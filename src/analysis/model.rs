@@ -1,6 +1,6 @@
 //! What the analysis finds: the records of output-contract.md.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::time::Timestamp;
 
@@ -38,7 +38,8 @@ impl Severity {
 }
 
 /// One IM session (INVITE dialog with `m=message`, or a page-mode MESSAGE exchange).
-#[derive(Clone, Debug, Default, Serialize)]
+/// Serialized by hand (`json`: a member added here must be added there too).
+#[derive(Clone, Debug, Default)]
 pub struct ImSession {
     /// Call-ID.
     pub call_id: String,
@@ -72,7 +73,15 @@ pub struct ImSession {
     pub bodies: Vec<ImBody>,
 }
 
-/// One IM message body as reported.
+impl Serialize for ImSession {
+    /// The JSON serde's derive would make of the members, written by `json`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::json::im_session(self).serialize(s)
+    }
+}
+
+/// One IM message body as reported (inside an [`ImSession`], written by `json`;
+/// the derive is the reference its tests compare with).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImBody {
     /// "out" (enterprise → provider) or "in".
@@ -91,7 +100,8 @@ pub struct ImBody {
 }
 
 /// One presence subscription with its notifications.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Serialized by hand (`json`: a member added here must be added there too).
+#[derive(Clone, Debug, Default)]
 pub struct PresenceSubscription {
     /// Call-ID of the SUBSCRIBE dialog.
     pub call_id: String,
@@ -116,7 +126,16 @@ pub struct PresenceSubscription {
     pub start: Option<Timestamp>,
 }
 
-/// A presence state as sent and as the receiving side will display it.
+impl Serialize for PresenceSubscription {
+    /// The JSON serde's derive would make of the members, written by `json`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::json::presence_subscription(self).serialize(s)
+    }
+}
+
+/// A presence state as sent and as the receiving side will display it (inside
+/// a [`PresenceSubscription`], written by `json`; the derive is the reference
+/// its tests compare with).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PresenceStateReport {
     /// Frame of the NOTIFY / BENOTIFY.
@@ -124,7 +143,7 @@ pub struct PresenceStateReport {
     /// Time.
     pub time: Option<Timestamp>,
     /// "out" (enterprise state to provider) or "in".
-    pub direction: String,
+    pub direction: &'static str,
     /// State as sent ("Be Right Back").
     pub sent: String,
     /// State the other side displays ("Away" on MSN).
@@ -136,7 +155,8 @@ pub struct PresenceStateReport {
 }
 
 /// One rule finding with its evidence (output-contract `violations`).
-#[derive(Clone, Debug, Serialize)]
+/// Serialized by hand (`json`: a member added here must be added there too).
+#[derive(Clone, Debug)]
 pub struct Violation {
     /// Rule ID from restrictions.md, e.g. "PIC-MEDIA".
     pub rule: &'static str,
@@ -156,6 +176,13 @@ pub struct Violation {
     pub time: Option<Timestamp>,
     /// What happened and what the KB says.
     pub message: String,
+}
+
+impl Serialize for Violation {
+    /// The JSON serde's derive would make of the members, written by `json`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::json::violation(self).serialize(s)
+    }
 }
 
 /// A not-visible restriction, reported once per provider seen.

@@ -131,7 +131,7 @@ impl Subscriptions {
                     PresenceStateReport {
                         frame: v.ev.first.frame,
                         time: Some(v.time()),
-                        direction: dir.as_str().into(),
+                        direction: dir.as_str(),
                         sent: named,
                         displayed,
                         availability: st.availability,
