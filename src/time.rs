@@ -37,21 +37,26 @@ impl Timestamp {
 
     /// [`Timestamp::rfc3339`] without allocating: the text in a small buffer.
     pub fn rfc3339_text(self) -> Rfc3339 {
-        // Every i64 of nanoseconds is within years 1677..=2262, inside the
-        // `time` crate's range (so the epoch fallback is never taken) and
-        // always four digits.
-        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0))
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let (y, mo, d) = t.to_calendar_date();
-        let (h, mi, sec, micros) = t.to_hms_micro();
-        let mut b = *b"0000-00-00T00:00:00.000000Z";
-        digits(&mut b[0..4], y.rem_euclid(10_000) as u32);
-        digits(&mut b[5..7], u32::from(u8::from(mo)));
-        digits(&mut b[8..10], u32::from(d));
-        digits(&mut b[11..13], u32::from(h));
-        digits(&mut b[14..16], u32::from(mi));
-        digits(&mut b[17..19], u32::from(sec));
-        digits(&mut b[20..26], micros);
+        let secs = self.0.div_euclid(1_000_000_000);
+        let micros = (self.0.rem_euclid(1_000_000_000) / 1_000) as u32;
+        let (year, month, day) = civil(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400) as u32;
+        // Every i64 of nanoseconds is within years 1677..=2262: four digits.
+        let year = year.rem_euclid(10_000) as u32;
+        let [y0, y1] = pair(year / 100);
+        let [y2, y3] = pair(year % 100);
+        let [mo0, mo1] = pair(month);
+        let [d0, d1] = pair(day);
+        let [h0, h1] = pair(sod / 3_600);
+        let [mi0, mi1] = pair(sod / 60 % 60);
+        let [s0, s1] = pair(sod % 60);
+        let [u0, u1] = pair(micros / 10_000);
+        let [u2, u3] = pair(micros / 100 % 100);
+        let [u4, u5] = pair(micros % 100);
+        let b = [
+            y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0,
+            s1, b'.', u0, u1, u2, u3, u4, u5, b'Z',
+        ];
         Rfc3339(b)
     }
 
@@ -69,6 +74,11 @@ impl Timestamp {
 pub struct Rfc3339([u8; 27]);
 
 impl Rfc3339 {
+    /// The text's bytes (ASCII), for writers that append bytes.
+    pub fn as_bytes(&self) -> &[u8; 27] {
+        &self.0
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and separators are ever written.
@@ -76,12 +86,25 @@ impl Rfc3339 {
     }
 }
 
-/// Writes `v` as decimal digits filling `out` (zero-padded; high digits dropped).
-fn digits(out: &mut [u8], mut v: u32) {
-    for b in out.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
+/// Year, month and day of `days` since 1970-01-01 (proleptic Gregorian;
+/// H. Hinnant's `civil_from_days`), without the `time` crate's general
+/// conversions, which cost about 300 instructions a timestamp.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of the 400-year era, 0..=146_096
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1
+    let mp = (5 * doy + 2) / 153; // 0..=11, March first
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The two decimal digits of `v` (below 100).
+fn pair(v: u32) -> [u8; 2] {
+    [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]
 }
 
 impl Serialize for Timestamp {
