@@ -1,6 +1,6 @@
 //! Wires the stages together: one capture at a time through decode →
 //! reassembly → TLS → SIP → analysis (`capture_run`), many captures in
-//! parallel with rayon, merged into one [`Report`](crate::report::Report).
+//! parallel with rayon, merged into one [`crate::report::Report`].
 
 mod app;
 mod capture_run;

@@ -84,7 +84,7 @@ impl Level {
     }
 }
 
-/// Records sorted by a `K`-byte key, in memory up to [`RUN_BYTES`], then in runs on disk.
+/// Records sorted by a `K`-byte key, in memory up to `RUN_BYTES`, then in runs on disk.
 pub struct Runs<const K: usize> {
     run_bytes: usize,
     fan_in: usize,

@@ -1,7 +1,7 @@
 //! Public IM providers: the built-in table from kb-897567.md ("Supported
 //! provider domains", "Firewall and provider addresses", "MSN (Windows Live)
 //! specifics" for the state mapping), a TOML file that overrides or extends
-//! it (see [`file`] for the format), EASI address decoding ("MSN, EASI"), and
+//! it (see [`mod@file`] for the format), EASI address decoding ("MSN, EASI"), and
 //! the rows `fedscope providers` prints.
 
 mod builtin;

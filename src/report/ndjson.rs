@@ -128,7 +128,7 @@ fn write_merged<T>(
 /// key), so memory stays flat however many there are: equal times keep
 /// flow < sip < session < presence < violation, then capture order. One
 /// capture's spools are in that order already (but for flows) and are merged
-/// as they are read instead ([`write_merged`]).
+/// as they are read instead (`write_merged`).
 pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     // Buffer here, where the writer's type is known, rather than through
     // `dyn Write` for every piece of every event.

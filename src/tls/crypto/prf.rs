@@ -8,7 +8,7 @@ use sha2::{Sha256, Sha384};
 
 use super::suites::{HashAlg, Suite};
 
-/// TLS PRF: for version < 0x0303 P_MD5 xor P_SHA1 over the split secret; for 1.2 P_<hash>.
+/// TLS PRF: for version < 0x0303 P_MD5 xor P_SHA1 over the split secret; for 1.2 `P_<hash>`.
 pub fn prf(version: u16, hash: HashAlg, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
     if version < 0x0303 || hash == HashAlg::Md5Sha1 {
         // RFC 2246 §5: the two halves overlap by one byte when the length is odd.
