@@ -166,7 +166,22 @@ mod tests {
         let mut bad = ct.clone();
         bad[10] ^= 1;
         assert_eq!(key.decrypt_premaster(&bad), None);
-        assert_eq!(key.decrypt_premaster(&ct[1..]), None);
+        // Too long, or a byte missing at the end (not a dropped leading zero).
+        assert_eq!(key.decrypt_premaster(&[ct.as_slice(), &[0]].concat()), None);
+        assert_eq!(key.decrypt_premaster(&ct[..ct.len() - 1]), None);
+        // A ciphertext whose leading zero byte was dropped is left-padded back.
+        // (Dropping ct[0] of an arbitrary ciphertext is the same case whenever
+        // ct[0] is 0, about 1 time in 256: that made this test flaky before.)
+        let zero_led = (0..10_000)
+            .find_map(|_| {
+                let mut c = vec![0u8; pkey.size() as usize];
+                let n = pkey
+                    .public_encrypt(&pm, &mut c, openssl::rsa::Padding::PKCS1)
+                    .unwrap();
+                (n == c.len() && c[0] == 0).then_some(c)
+            })
+            .expect("a ciphertext with a leading zero byte in 10,000 tries");
+        assert_eq!(key.decrypt_premaster(&zero_led[1..]), Some(pm));
         assert_eq!(key.decrypt_premaster(&[]), None);
         let mut ct47 = vec![0u8; pkey.size() as usize];
         pkey.public_encrypt(&pm[..47], &mut ct47, openssl::rsa::Padding::PKCS1)
