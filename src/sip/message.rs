@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::body::presence::{PresenceState, parse_presence};
-use super::short_find::{find2, rfind};
+use super::short_find::{HIGH, LOW7, ONES, eq_marks, find2, rfind, word_at};
 
 pub use super::name_addr::NameAddr;
 
@@ -473,8 +473,8 @@ fn written_address(uri: &str) -> WrittenAddress<'_> {
         .or_else(|| u.strip_prefix("SIP:"))
         .or_else(|| u.strip_prefix("tel:"))
         .unwrap_or(u);
-    let end = find2_short(u.as_bytes(), b';', b'?').unwrap_or(u.len());
-    let host_from = rfind_short(&u.as_bytes()[..end], b'@').map_or(0, |at| at + 1);
+    let end = find2(u.as_bytes(), b';', b'?').unwrap_or(u.len());
+    let host_from = rfind(&u.as_bytes()[..end], b'@').map_or(0, |at| at + 1);
     WrittenAddress {
         addr: &u[..end],
         host_from,
@@ -498,54 +498,6 @@ pub(crate) fn uri_host(uri: &str) -> Cow<'_, str> {
         return host_in(w.host());
     }
     Cow::Owned(host_in(&w.host().to_ascii_lowercase()).into_owned())
-}
-
-/// One in each byte.
-const ONES: u64 = 0x0101_0101_0101_0101;
-/// The low seven bits of each byte.
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-/// The high bit of each byte.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// `s[at..at + 8]` as a little-endian word (0 when out of range).
-fn word_at(s: &[u8], at: usize) -> u64 {
-    s.get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
-/// The high bit of each byte of `w` that is `c`. With the high bits
-/// cleared first no sum carries into the next byte, so every mark is exact.
-fn eq_marks(w: u64, c: u8) -> u64 {
-    let x = w ^ (ONES * u64::from(c));
-    !(((x & LOW7) + LOW7) | x) & HIGH
-}
-
-/// [`find2`] on a URI: 8 to 16 bytes as two overlapping words, where
-/// `find2` would go a byte at a time.
-fn find2_short(hay: &[u8], a: u8, b: u8) -> Option<usize> {
-    let n = hay.len();
-    if !(8..16).contains(&n) {
-        return find2(hay, a, b);
-    }
-    [0, n - 8].into_iter().find_map(|at| {
-        let w = word_at(hay, at);
-        let m = eq_marks(w, a) | eq_marks(w, b);
-        (m != 0).then(|| at + m.trailing_zeros() as usize / 8)
-    })
-}
-
-/// [`rfind`] on a URI: 8 to 16 bytes as two overlapping words, where
-/// `rfind` would go a byte at a time.
-fn rfind_short(hay: &[u8], a: u8) -> Option<usize> {
-    let n = hay.len();
-    if !(8..16).contains(&n) {
-        return rfind(hay, a);
-    }
-    [n - 8, 0].into_iter().find_map(|at| {
-        let m = eq_marks(word_at(hay, at), a);
-        (m != 0).then(|| at + (63 - m.leading_zeros() as usize) / 8)
-    })
 }
 
 /// Whether `host` has an ASCII upper-case letter, and the offset of its
@@ -759,43 +711,6 @@ mod tests {
                     upper_and_colon_bytes(&host),
                     "{b} {at}"
                 );
-            }
-        }
-    }
-
-    #[test]
-    fn short_finds_as_find2_and_rfind() {
-        let alphabet = b"@;?x\x80\xff:";
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = (x % 24) as usize;
-            let hay: Vec<u8> = (0..len)
-                .map(|i| alphabet[((x >> (i % 40)) as usize + i) % alphabet.len()])
-                .collect();
-            assert_eq!(
-                find2_short(&hay, b';', b'?'),
-                hay.iter().position(|&c| c == b';' || c == b'?'),
-                "{hay:?}"
-            );
-            assert_eq!(
-                rfind_short(&hay, b'@'),
-                hay.iter().rposition(|&c| c == b'@'),
-                "{hay:?}"
-            );
-        }
-        for b in 0..=255u8 {
-            for len in 8..16 {
-                for at in [0, 7, len - 8, len - 1] {
-                    let mut hay = vec![b'x'; len];
-                    hay[at] = b;
-                    let want = (b == b'@').then_some(at);
-                    assert_eq!(rfind_short(&hay, b'@'), want, "{b} {len} {at}");
-                    let want = matches!(b, b';' | b'?').then_some(at);
-                    assert_eq!(find2_short(&hay, b';', b'?'), want, "{b} {len} {at}");
-                }
             }
         }
     }

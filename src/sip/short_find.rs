@@ -1,5 +1,6 @@
 //! Byte searches in the short strings of a header: URIs, name-addrs,
-//! header lines. One SSE2 compare looks at 16 bytes.
+//! header lines. One SSE2 compare looks at 16 bytes; 8 to 15 bytes are
+//! read as two overlapping 64-bit words.
 //!
 //! Why hand-written: `memchr` is built for long haystacks; on the 15-60
 //! bytes of a SIP URI its dispatch and setup cost more than the search, and
@@ -36,6 +37,29 @@ pub(crate) fn eq_mask(chunk: &[u8; LANES], byte: u8) -> u32 {
         .fold(0, |m, (i, &b)| m | u32::from(b == byte) << i)
 }
 
+/// One in each byte.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+/// The low seven bits of each byte.
+pub(crate) const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+/// The high bit of each byte.
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// `s[at..at + 8]` as a little-endian word (0 when out of range).
+#[inline]
+pub(crate) fn word_at(s: &[u8], at: usize) -> u64 {
+    s.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The high bit of each byte of `w` that is `c`. With the high bits
+/// cleared first no sum carries into the next byte, so every mark is exact.
+#[inline]
+pub(crate) fn eq_marks(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(c));
+    !(((x & LOW7) + LOW7) | x) & HIGH
+}
+
 /// The first index in `hay` of `a` or `b`.
 #[inline]
 pub(crate) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
@@ -58,6 +82,12 @@ pub(crate) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
             let m = mask(last) >> (i - start);
             (m != 0).then(|| i + m.trailing_zeros() as usize)
         }
+        // 8 to 15 bytes (URIs often): two overlapping words.
+        None if hay.len() >= 8 => [0, hay.len() - 8].into_iter().find_map(|at| {
+            let w = word_at(hay, at);
+            let m = eq_marks(w, a) | eq_marks(w, b);
+            (m != 0).then(|| at + m.trailing_zeros() as usize / 8)
+        }),
         None => hay.iter().position(|&c| c == a || c == b),
     }
 }
@@ -83,6 +113,11 @@ pub(crate) fn rfind(hay: &[u8], a: u8) -> Option<usize> {
             let m = eq_mask(first, a) & ((1 << end) - 1);
             (m != 0).then(|| (31 - m.leading_zeros()) as usize)
         }
+        // 8 to 15 bytes: two overlapping words, the last first.
+        None if hay.len() >= 8 => [hay.len() - 8, 0].into_iter().find_map(|at| {
+            let m = eq_marks(word_at(hay, at), a);
+            (m != 0).then(|| at + (63 - m.leading_zeros() as usize) / 8)
+        }),
         None => hay.iter().rposition(|&c| c == a),
     }
 }
@@ -123,6 +158,42 @@ mod tests {
                 hay[n - 1] = b'@';
                 assert_eq!(find2(&hay, b'@', b';'), Some(0));
                 assert_eq!(rfind(&hay, b'@'), Some(n - 1));
+            }
+        }
+    }
+    #[test]
+    fn short_words_as_iterators() {
+        let alphabet = b"@;?x\x80\xff:";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let hay: Vec<u8> = (0..len)
+                .map(|i| alphabet[((x >> (i % 40)) as usize + i) % alphabet.len()])
+                .collect();
+            assert_eq!(
+                find2(&hay, b';', b'?'),
+                hay.iter().position(|&c| c == b';' || c == b'?'),
+                "{hay:?}"
+            );
+            assert_eq!(
+                rfind(&hay, b'@'),
+                hay.iter().rposition(|&c| c == b'@'),
+                "{hay:?}"
+            );
+        }
+        for b in 0..=255u8 {
+            for len in 8..16 {
+                for at in [0, 7, len - 8, len - 1] {
+                    let mut hay = vec![b'x'; len];
+                    hay[at] = b;
+                    let want = (b == b'@').then_some(at);
+                    assert_eq!(rfind(&hay, b'@'), want, "{b} {len} {at}");
+                    let want = matches!(b, b';' | b'?').then_some(at);
+                    assert_eq!(find2(&hay, b';', b'?'), want, "{b} {len} {at}");
+                }
             }
         }
     }
