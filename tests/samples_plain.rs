@@ -161,45 +161,51 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
             fedscope::engine::KeyMaterial::new(),
             fedscope::providers::ProviderTable::builtin(),
         );
-        // Force sharding regardless of size by calling the engine directly.
-        let sharded = fedscope::engine::analyze_capture(&path, &cfg, 3);
         let single = fedscope::engine::analyze_capture(&path, &cfg, 1);
-        let a = serde_json::to_value(&single.flows).expect("json");
-        let b = serde_json::to_value(&sharded.flows).expect("json");
-        assert_eq!(a, b, "{name}: flows");
-        assert_eq!(
-            serde_json::to_value(&single.sip).ok(),
-            serde_json::to_value(&sharded.sip).ok(),
-            "{name}"
-        );
-        for (what, x, y) in [
-            (
-                "im_sessions",
-                serde_json::to_value(&single.im_sessions).ok(),
-                serde_json::to_value(&sharded.im_sessions).ok(),
-            ),
-            (
-                "presence",
-                serde_json::to_value(&single.presence).ok(),
-                serde_json::to_value(&sharded.presence).ok(),
-            ),
-            (
-                "violations",
-                serde_json::to_value(&single.violations).ok(),
-                serde_json::to_value(&sharded.violations).ok(),
-            ),
-            (
-                "notes",
-                serde_json::to_value(&single.notes).ok(),
-                serde_json::to_value(&sharded.notes).ok(),
-            ),
-            (
-                "transactions",
-                serde_json::to_value(&single.transactions).ok(),
-                serde_json::to_value(&sharded.transactions).ok(),
-            ),
-        ] {
-            assert_eq!(x, y, "{name}: {what}");
+        // Force sharding regardless of size by calling the engine directly:
+        // 2 threads run a shard on the reader's thread beside one worker, 3
+        // and 4 leave the reader's thread to merge and give every flow to
+        // the workers.
+        for threads in [2, 3, 4] {
+            let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
+            let name = format!("{name} ({threads} threads)");
+            let a = serde_json::to_value(&single.flows).expect("json");
+            let b = serde_json::to_value(&sharded.flows).expect("json");
+            assert_eq!(a, b, "{name}: flows");
+            assert_eq!(
+                serde_json::to_value(&single.sip).ok(),
+                serde_json::to_value(&sharded.sip).ok(),
+                "{name}"
+            );
+            for (what, x, y) in [
+                (
+                    "im_sessions",
+                    serde_json::to_value(&single.im_sessions).ok(),
+                    serde_json::to_value(&sharded.im_sessions).ok(),
+                ),
+                (
+                    "presence",
+                    serde_json::to_value(&single.presence).ok(),
+                    serde_json::to_value(&sharded.presence).ok(),
+                ),
+                (
+                    "violations",
+                    serde_json::to_value(&single.violations).ok(),
+                    serde_json::to_value(&sharded.violations).ok(),
+                ),
+                (
+                    "notes",
+                    serde_json::to_value(&single.notes).ok(),
+                    serde_json::to_value(&sharded.notes).ok(),
+                ),
+                (
+                    "transactions",
+                    serde_json::to_value(&single.transactions).ok(),
+                    serde_json::to_value(&sharded.transactions).ok(),
+                ),
+            ] {
+                assert_eq!(x, y, "{name}: {what}");
+            }
         }
         assert!(!single.im_sessions.is_empty(), "{name}: IM sessions found");
         assert_eq!(one["sip"]["messages"].as_u64(), Some(single.sip.messages));

@@ -130,26 +130,54 @@ enum FromWorker {
     Done(Box<ShardParts>, Vec<Tagged>),
 }
 
-/// The reader's side: batches per worker.
-struct Sharder {
+/// Flow-hash buckets a capture's flows are dealt out by.
+const BUCKETS: u64 = 32;
+/// Buckets the reader's thread keeps for its own shard when one other
+/// worker runs (`--threads 2`): it also reads, decodes and analyzes, about
+/// 40 % of a TLS run's instructions, so it takes about 28 % of the flows and
+/// both cores finish together. With more workers it keeps none.
+const LOCAL_BUCKETS_OF_TWO: u64 = 9;
+
+/// The reader's thread: it reads and decodes, runs a shard of its own
+/// (frames straight from the read chunk, no batch), batches the other
+/// flows to the workers, and merges everyone's events into the analyzer.
+/// Being one thread with three jobs instead of three threads keeps two
+/// cores from juggling four threads and waking each other every tick.
+struct Sharder<'a, 'p> {
+    /// The shard run on this thread (merge queue 0).
+    local: Shard<'a>,
+    /// Buckets (of `BUCKETS`) whose flows stay on this thread.
+    local_buckets: u64,
+    /// The workers' inputs; worker `i` is merge queue `i + 1`.
     senders: Vec<SyncSender<ToWorker>>,
     batches: Vec<Batch>,
     /// Batches the workers have emptied, to be filled again: a fresh 200 KB
     /// batch per flush cost the reader an allocation, page faults and a
     /// cross-thread free.
     emptied: Receiver<Batch>,
+    merge: Merger<'p>,
     frames: u64,
     last: SegmentMeta,
 }
 
-impl Sharder {
+/// The worker (of `workers`) for a flow hash, or `None` for the reader's
+/// own shard, which keeps `local_buckets` of every `BUCKETS`.
+fn route(hash: u64, local_buckets: u64, workers: usize) -> Option<usize> {
+    if hash % BUCKETS < local_buckets || workers == 0 {
+        None
+    } else {
+        Some(((hash / BUCKETS) % workers as u64) as usize)
+    }
+}
+
+impl Sharder<'_, '_> {
     /// An emptied batch back from a worker, or a new one.
     fn fresh(&self) -> Batch {
         self.emptied.try_recv().unwrap_or_else(|_| Batch::new())
     }
 
     fn send(&mut self, w: usize, msg: ToWorker) {
-        // A worker that died has already lost its results; the merger reports it.
+        // A worker that died has already lost its results; the merge reports it.
         let _ = self.senders[w].send(msg);
     }
 
@@ -173,42 +201,61 @@ impl Sharder {
             self.send(w, make());
         }
     }
+
+    /// Watermark after frame `f`: the workers are told, this thread's
+    /// events up to `f` join the merge, and whatever the workers have sent
+    /// so far is released as far as every queue allows.
+    fn tick(&mut self, f: u64) {
+        self.broadcast(|| ToWorker::Tick(f));
+        let spare = std::mem::take(&mut self.merge.local_spare);
+        let events = self.local.take_events(spare);
+        self.merge.push(0, events, f);
+        self.merge.poll();
+        self.merge.release();
+    }
 }
 
-impl Dispatch for Sharder {
+impl Dispatch for Sharder<'_, '_> {
     fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta, chunk: Option<&SharedChunk>) {
-        let w = (seg.flow_hash() % self.senders.len() as u64) as usize;
-        let b = &mut self.batches[w];
-        let (src, dst, tcp, payload) = match seg {
-            Segment::Tcp(s, d, t) => (s, d, Some(TcpSegment { payload: &[], ..t }), t.payload),
-            Segment::Udp(s, d, p) => (s, d, None, p),
-        };
-        let (chunk, range) = b.keep(payload, chunk);
-        b.pkts.push(PacketRec {
-            meta,
-            src,
-            dst,
-            tcp,
-            chunk,
-            range,
-        });
-        if b.pkts.len() >= BATCH_PACKETS || b.bytes >= BATCH_BYTES {
-            self.flush(w);
+        match route(seg.flow_hash(), self.local_buckets, self.senders.len()) {
+            None => self.local.packet(seg, meta),
+            Some(w) => {
+                let b = &mut self.batches[w];
+                let (src, dst, tcp, payload) = match seg {
+                    Segment::Tcp(s, d, t) => {
+                        (s, d, Some(TcpSegment { payload: &[], ..t }), t.payload)
+                    }
+                    Segment::Udp(s, d, p) => (s, d, None, p),
+                };
+                let (chunk, range) = b.keep(payload, chunk);
+                b.pkts.push(PacketRec {
+                    meta,
+                    src,
+                    dst,
+                    tcp,
+                    chunk,
+                    range,
+                });
+                if b.pkts.len() >= BATCH_PACKETS || b.bytes >= BATCH_BYTES {
+                    self.flush(w);
+                }
+            }
         }
         self.frames += 1;
         self.last = meta;
         if self.frames.is_multiple_of(TICK_EVERY) {
-            let f = meta.frame;
-            self.broadcast(|| ToWorker::Tick(f));
+            self.tick(meta.frame);
         }
     }
 
     fn secrets(&mut self, text: &[u8], source: KeySource) {
+        self.local.secrets(text, source, self.merge.keys);
         let text = Arc::new(text.to_vec());
         self.broadcast(|| ToWorker::Secrets(text.clone(), source));
     }
 
     fn housekeeping(&mut self, meta: SegmentMeta) {
+        self.local.housekeeping(meta);
         self.broadcast(|| ToWorker::Housekeeping(meta));
     }
 }
@@ -217,7 +264,10 @@ impl Dispatch for Sharder {
 /// buffers come back.
 struct WorkerIo {
     rx: Receiver<ToWorker>,
-    out: SyncSender<(usize, FromWorker)>,
+    /// Unbounded: the reader's thread, which drains it, also feeds this
+    /// worker, so a bounded one could deadlock; it holds at most the events
+    /// of the frames sent since the reader's last tick.
+    out: Sender<(usize, FromWorker)>,
     /// Batches it emptied, back to the reader.
     emptied: Sender<Batch>,
     /// Event buffers the merger emptied, back to this worker.
@@ -287,82 +337,135 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
     send(FromWorker::Done(Box::new(parts), events));
 }
 
-/// Feeds the analyzer in tag order as watermarks allow; returns the shards'
-/// parts and the time spent in analysis (with `timed`).
-fn merger(
-    analyzer: &mut Analyzer<'_>,
-    collector: &mut Collector,
+/// The merge, on the reader's thread: feeds the analyzer in tag order as
+/// watermarks allow. Queue 0 is the reader's own shard, queue `i + 1`
+/// worker `i`.
+struct Merger<'p> {
+    analyzer: Analyzer<'p>,
+    collector: Collector,
+    keys: &'p super::KeyMaterial,
     rx: Receiver<(usize, FromWorker)>,
+    /// Emptied event buffers back to worker `i` (merge queue `i + 1`).
     spares: Vec<Sender<Vec<Tagged>>>,
-    timed: bool,
-) -> (Vec<ShardParts>, u64) {
-    let shards = spares.len();
-    let mut analysis_ns = 0u64;
-    let mut queues = MergeQueues::new(shards);
-    let mut marks = vec![0u64; shards];
-    let mut parts: Vec<Option<ShardParts>> = (0..shards).map(|_| None).collect();
-    for (w, msg) in rx {
+    /// An emptied buffer of the reader's own shard, for its next tick.
+    local_spare: Vec<Tagged>,
+    queues: MergeQueues,
+    /// Per queue: events up to this frame have all arrived.
+    marks: Vec<u64>,
+    /// The workers' results, as they finish.
+    parts: Vec<Option<ShardParts>>,
+    /// Time in analysis, with `--stats`.
+    analysis_ns: Option<u64>,
+}
+
+impl<'p> Merger<'p> {
+    /// Queues events of queue `q`, complete up to frame `mark`.
+    fn push(&mut self, q: usize, events: Vec<Tagged>, mark: u64) {
+        self.queues.push(q, events);
+        if let Some(m) = self.marks.get_mut(q) {
+            *m = (*m).max(mark);
+        }
+    }
+
+    /// One message from a worker.
+    fn take(&mut self, w: usize, msg: FromWorker) {
         match msg {
-            FromWorker::Events(ev, f) => {
-                queues.push(w, ev);
-                if let Some(m) = marks.get_mut(w) {
-                    *m = (*m).max(f);
-                }
-            }
+            FromWorker::Events(ev, f) => self.push(w + 1, ev, f),
             FromWorker::Done(p, ev) => {
-                queues.push(w, ev);
-                if let Some(m) = marks.get_mut(w) {
-                    *m = u64::MAX;
-                }
-                if let Some(slot) = parts.get_mut(w) {
+                self.push(w + 1, ev, u64::MAX);
+                if let Some(slot) = self.parts.get_mut(w) {
                     *slot = Some(*p);
                 }
             }
         }
-        let m = marks.iter().copied().min().unwrap_or(0);
-        if queues.has_released(m) {
-            let t0 = timed.then(Instant::now);
-            queues.release(m, |t| feed_one(analyzer, collector, t));
+    }
+
+    /// Whatever the workers have sent so far, without waiting.
+    fn poll(&mut self) {
+        while let Ok((w, msg)) = self.rx.try_recv() {
+            self.take(w, msg);
+        }
+    }
+
+    /// Feeds the analyzer every event all queues have passed, and hands the
+    /// read buffers back to where they came from.
+    fn release(&mut self) {
+        let m = self.marks.iter().copied().min().unwrap_or(0);
+        if self.queues.has_released(m) {
+            let t0 = self.analysis_ns.map(|_| Instant::now());
+            let (analyzer, collector) = (&mut self.analyzer, &mut self.collector);
+            self.queues.release(m, |t| feed_one(analyzer, collector, t));
             collector.take(analyzer);
-            if let Some(t0) = t0 {
-                analysis_ns += t0.elapsed().as_nanos() as u64;
+            if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
+                *ns += t0.elapsed().as_nanos() as u64;
             }
         }
-        for (w, buf) in queues.take_emptied() {
-            // Back with its events: the worker drops them (see
-            // `merge_queue`). A worker that has finished no longer receives;
-            // then they are dropped here.
-            if let Some(tx) = spares.get(w) {
-                let _ = tx.send(buf);
+        for (q, buf) in self.queues.take_emptied() {
+            // Back with its events: the shard that allocated them drops
+            // them (see `merge_queue`). A worker that has finished no
+            // longer receives; then they are dropped here.
+            match q.checked_sub(1) {
+                None => self.local_spare = buf,
+                Some(w) => {
+                    if let Some(tx) = self.spares.get(w) {
+                        let _ = tx.send(buf);
+                    }
+                }
             }
         }
     }
-    // Anything left (a worker that died) still reaches the analyzer.
-    queues.release_all(|t| feed_one(analyzer, collector, t));
-    collector.take(analyzer);
-    (parts.into_iter().flatten().collect(), analysis_ns)
+
+    /// End of capture: waits for every worker, releases everything and
+    /// returns the analyzer, collector, workers' parts and analysis time.
+    fn finish(mut self) -> (Analyzer<'p>, Collector, Vec<ShardParts>, u64) {
+        while let Ok((w, msg)) = self.rx.recv() {
+            self.take(w, msg);
+            self.release();
+        }
+        // Anything left (a worker that died) still reaches the analyzer.
+        let t0 = self.analysis_ns.map(|_| Instant::now());
+        let (analyzer, collector) = (&mut self.analyzer, &mut self.collector);
+        self.queues
+            .release_all(|t| feed_one(analyzer, collector, t));
+        collector.take(analyzer);
+        if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
+            *ns += t0.elapsed().as_nanos() as u64;
+        }
+        let parts = self.parts.into_iter().flatten().collect();
+        (
+            self.analyzer,
+            self.collector,
+            parts,
+            self.analysis_ns.unwrap_or(0),
+        )
+    }
 }
 
-/// Analyzes one capture with its flows sharded over `shards` worker threads.
+/// Analyzes one capture over `threads` threads: this one reads, runs a
+/// shard and merges (see [`Sharder`]); `threads - 1` workers run the rest.
 pub(crate) fn analyze_sharded(
     path: &Path,
     src: &mut dyn FrameSource,
     cfg: &EngineConfig,
-    shards: usize,
+    threads: usize,
 ) -> CaptureResult {
     let wall = Instant::now();
     let name: Arc<str> = Arc::from(path.display().to_string());
-    let (out_tx, out_rx) = sync_channel::<(usize, FromWorker)>(CHANNEL_DEPTH * shards);
-    let mut analyzer = Analyzer::new(&cfg.providers, cfg.analysis.clone());
-    let mut collector = Collector::default();
-    let (summary, parts, stats, lost) = std::thread::scope(|scope| {
+    let workers = threads.saturating_sub(1).max(1);
+    let local_buckets = if workers == 1 {
+        LOCAL_BUCKETS_OF_TWO
+    } else {
+        0
+    };
+    let (out_tx, out_rx) = channel::<(usize, FromWorker)>();
+    let (summary, parts, stats, lost, analyzer, collector) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         // Unbounded, but at most the batches in flight are ever in it.
         let (emptied_tx, emptied) = channel::<Batch>();
         // Unbounded too, and likewise holds at most the buffers in flight.
         let mut spare_txs = Vec::new();
-        for me in 0..shards {
+        for me in 0..workers {
             let (tx, rx) = sync_channel::<ToWorker>(CHANNEL_DEPTH);
             senders.push(tx);
             let (spare_tx, spares) = channel::<Vec<Tagged>>();
@@ -375,16 +478,28 @@ pub(crate) fn analyze_sharded(
                 me,
             };
             let name = name.clone();
-            handles.push(scope.spawn(move || worker(name, cfg, shards, io)));
+            handles.push(scope.spawn(move || worker(name, cfg, threads, io)));
         }
         drop(emptied_tx);
         drop(out_tx);
-        let merged =
-            scope.spawn(|| merger(&mut analyzer, &mut collector, out_rx, spare_txs, cfg.stats));
         let mut sharder = Sharder {
-            batches: (0..shards).map(|_| Batch::new()).collect(),
+            local: Shard::new(name.clone(), cfg, threads),
+            local_buckets,
+            batches: (0..workers).map(|_| Batch::new()).collect(),
             senders,
             emptied,
+            merge: Merger {
+                analyzer: Analyzer::new(&cfg.providers, cfg.analysis.clone()),
+                collector: Collector::default(),
+                keys: &cfg.keys,
+                rx: out_rx,
+                spares: spare_txs,
+                local_spare: Vec::new(),
+                queues: MergeQueues::new(workers + 1),
+                marks: vec![0; workers + 1],
+                parts: (0..workers).map(|_| None).collect(),
+                analysis_ns: cfg.stats.then_some(0),
+            },
             frames: 0,
             last: SegmentMeta {
                 frame: 0,
@@ -394,16 +509,25 @@ pub(crate) fn analyze_sharded(
         let (summary, last, stats) = read_capture(&name, src, cfg, &mut sharder);
         let last = if last.frame == 0 { sharder.last } else { last };
         sharder.broadcast(|| ToWorker::End(last));
-        drop(sharder);
+        let Sharder {
+            mut local,
+            mut merge,
+            ..
+        } = sharder;
+        let pending = local.take_events(std::mem::take(&mut merge.local_spare));
+        merge.push(0, pending, 0);
+        let (local_parts, events) = local.finish(last);
+        merge.push(0, events, u64::MAX);
+        let (analyzer, collector, mut parts, analysis_ns) = merge.finish();
+        parts.push(local_parts);
         let lost = handles
             .into_iter()
             .map(|h| h.join())
             .filter(Result::is_err)
             .count();
-        let (parts, analysis_ns) = merged.join().unwrap_or_default();
         let mut stats = stats;
         stats.analysis_ns = analysis_ns;
-        (summary, parts, stats, lost)
+        (summary, parts, stats, lost, analyzer, collector)
     });
     let mut summary = summary;
     if lost > 0 {
@@ -414,4 +538,54 @@ pub(crate) fn analyze_sharded(
     }
     let analysis: AnalysisOutput = analyzer.finish();
     finalize(summary, parts, collector, analysis, stats, wall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    /// Flow hashes of `n` TLS connections from distinct client ports.
+    fn hashes(n: u16) -> Vec<u64> {
+        let server = SocketAddr::from((Ipv4Addr::new(134, 170, 96, 10), 5061));
+        (0..n)
+            .map(|i| {
+                let client = SocketAddr::from((Ipv4Addr::new(203, 0, 113, 10), 20000 + i));
+                Segment::Udp(client, server, &[]).flow_hash()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_threads_keep_about_a_quarter_of_the_flows_on_the_reader() {
+        let hs = hashes(1200);
+        let local = hs
+            .iter()
+            .filter(|&&h| route(h, LOCAL_BUCKETS_OF_TWO, 1).is_none())
+            .count();
+        // 9 of 32 buckets: 337 of 1200 expected.
+        assert!((280..=400).contains(&local), "{local} of 1200 local");
+        assert!(
+            hs.iter()
+                .all(|&h| route(h, LOCAL_BUCKETS_OF_TWO, 1) != Some(1))
+        );
+    }
+
+    #[test]
+    fn more_threads_give_every_flow_to_the_workers_evenly() {
+        let hs = hashes(1200);
+        let mut per = [0usize; 3];
+        for &h in &hs {
+            match route(h, 0, 3) {
+                Some(w) => per[w] += 1,
+                None => panic!("a flow stayed on the reader"),
+            }
+        }
+        assert!(per.iter().all(|&n| (330..=470).contains(&n)), "{per:?}");
+    }
+
+    #[test]
+    fn no_workers_keeps_everything_local() {
+        assert!(hashes(50).iter().all(|&h| route(h, 0, 0).is_none()));
+    }
 }
