@@ -133,10 +133,11 @@ enum FromWorker {
 /// Flow-hash buckets a capture's flows are dealt out by.
 const BUCKETS: u64 = 32;
 /// Buckets the reader's thread keeps for its own shard when one other
-/// worker runs (`--threads 2`): it also reads, decodes and analyzes, about
-/// 40 % of a TLS run's instructions, so it takes about 28 % of the flows and
-/// both cores finish together. With more workers it keeps none.
-const LOCAL_BUCKETS_OF_TWO: u64 = 9;
+/// worker runs (`--threads 2`). It also reads, decodes and analyzes, so it
+/// takes fewer flows: interleaved runs put the best share at 6-8 of 32 on the
+/// TLS bench capture and 3-5 on a plaintext one (where analysis weighs more);
+/// 6 is within 2 % and 5 % of each. With more workers it keeps none.
+const LOCAL_BUCKETS_OF_TWO: u64 = 6;
 
 /// The reader's thread: it reads and decodes, runs a shard of its own
 /// (frames straight from the read chunk, no batch), batches the other
@@ -557,14 +558,14 @@ mod tests {
     }
 
     #[test]
-    fn two_threads_keep_about_a_quarter_of_the_flows_on_the_reader() {
+    fn two_threads_keep_about_a_fifth_of_the_flows_on_the_reader() {
         let hs = hashes(1200);
         let local = hs
             .iter()
             .filter(|&&h| route(h, LOCAL_BUCKETS_OF_TWO, 1).is_none())
             .count();
-        // 9 of 32 buckets: 337 of 1200 expected.
-        assert!((280..=400).contains(&local), "{local} of 1200 local");
+        // 6 of 32 buckets: 225 of 1200 expected.
+        assert!((175..=275).contains(&local), "{local} of 1200 local");
         assert!(
             hs.iter()
                 .all(|&h| route(h, LOCAL_BUCKETS_OF_TWO, 1) != Some(1))
