@@ -93,8 +93,9 @@ pub struct AnalyzeArgs {
     /// Hide the progress indicator on a terminal.
     #[arg(long)]
     pub quiet: bool,
-    /// Worker threads (0: every core). Files run in parallel; a large file is
-    /// sharded by flow when there are fewer files than threads.
+    /// Threads in all (0: every core). Files run in parallel; a large file is
+    /// sharded by flow when there are fewer files than threads (its reading
+    /// thread counts as one of them).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
 }
