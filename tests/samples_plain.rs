@@ -157,11 +157,18 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
     ] {
         let one = analyze(name, &["--threads", "1"]);
         let path = sample(name);
-        let cfg = fedscope::engine::EngineConfig::new(
+        let mut cfg = fedscope::engine::EngineConfig::new(
             fedscope::engine::KeyMaterial::new(),
             fedscope::providers::ProviderTable::builtin(),
         );
+        cfg.stats = true;
         let single = fedscope::engine::analyze_capture(&path, &cfg, 1);
+        // --stats says how many threads ran; a single one has no hand-off to wait on.
+        assert!(single.stats.threads <= 1, "{name}");
+        assert_eq!(
+            single.stats.reader_waiting_ns + single.stats.worker_idle_ns,
+            0
+        );
         // Force sharding regardless of size by calling the engine directly:
         // 2 threads run a shard on the reader's thread beside one worker, 3
         // and 4 leave the reader's thread to merge and give every flow to
@@ -169,6 +176,7 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
         for threads in [2, 3, 4] {
             let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
             let name = format!("{name} ({threads} threads)");
+            assert_eq!(sharded.stats.threads, threads as u64, "{name}");
             let a = serde_json::to_value(&single.flows).expect("json");
             let b = serde_json::to_value(&sharded.flows).expect("json");
             assert_eq!(a, b, "{name}: flows");

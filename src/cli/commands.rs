@@ -227,6 +227,16 @@ fn print_stats(r: &Report) {
             };
             let _ = writeln!(e, "stats:   {name:<10} {:>9.1} ms  {rate:>12}", secs * 1e3);
         }
+        if s.threads > 1 {
+            // Which side of the hand-off is the bottleneck.
+            let _ = writeln!(
+                e,
+                "stats:   {} threads: reader blocked on full worker queues {:.1} ms, workers waiting for the reader {:.1} ms",
+                s.threads,
+                s.reader_waiting_ns as f64 / 1e6,
+                s.worker_idle_ns as f64 / 1e6
+            );
+        }
     }
 }
 

@@ -180,6 +180,12 @@ pub struct StageStats {
     pub wall_ns: u64,
     /// SIP messages of the capture (for the messages/s figure).
     pub sip_messages: u64,
+    /// Threads the capture ran on (0 or 1: one).
+    pub threads: u64,
+    /// Sharded: time the reading thread was blocked on a full worker queue.
+    pub reader_waiting_ns: u64,
+    /// Sharded: time the workers, together, waited for the reading thread.
+    pub worker_idle_ns: u64,
 }
 
 impl StageStats {
@@ -191,6 +197,8 @@ impl StageStats {
         self.tls_ns += o.tls_ns;
         self.sip_ns += o.sip_ns;
         self.analysis_ns += o.analysis_ns;
+        self.reader_waiting_ns += o.reader_waiting_ns;
+        self.worker_idle_ns += o.worker_idle_ns;
     }
 }
 

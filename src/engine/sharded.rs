@@ -13,7 +13,9 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{
+    Receiver, Sender, SyncSender, TryRecvError, TrySendError, channel, sync_channel,
+};
 use std::time::Instant;
 
 use crate::analysis::{AnalysisOutput, Analyzer};
@@ -159,6 +161,8 @@ struct Sharder<'a, 'p> {
     merge: Merger<'p>,
     frames: u64,
     last: SegmentMeta,
+    /// Time blocked on a full worker queue, with `--stats`.
+    waited_ns: Option<u64>,
 }
 
 /// The worker (of `workers`) for a flow hash, or `None` for the reader's
@@ -179,7 +183,17 @@ impl Sharder<'_, '_> {
 
     fn send(&mut self, w: usize, msg: ToWorker) {
         // A worker that died has already lost its results; the merge reports it.
-        let _ = self.senders[w].send(msg);
+        match self.senders[w].try_send(msg) {
+            Err(TrySendError::Full(msg)) => {
+                // The worker is behind: with --stats, the wait is counted.
+                let t0 = self.waited_ns.map(|_| Instant::now());
+                let _ = self.senders[w].send(msg);
+                if let (Some(ns), Some(t0)) = (&mut self.waited_ns, t0) {
+                    *ns += t0.elapsed().as_nanos() as u64;
+                }
+            }
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+        }
     }
 
     fn flush(&mut self, w: usize) {
@@ -292,7 +306,21 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
     let send = |m: FromWorker| {
         let _ = out.send((me, m));
     };
-    for msg in rx {
+    let mut idle_ns = cfg.stats.then_some(0u64);
+    loop {
+        let msg = match rx.try_recv() {
+            Ok(msg) => msg,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                // Nothing to do: the reader is behind. With --stats, the wait is counted.
+                let t0 = idle_ns.map(|_| Instant::now());
+                let Ok(msg) = rx.recv() else { break };
+                if let (Some(ns), Some(t0)) = (&mut idle_ns, t0) {
+                    *ns += t0.elapsed().as_nanos() as u64;
+                }
+                msg
+            }
+        };
         match msg {
             ToWorker::Batch(mut b) => {
                 for p in &b.pkts {
@@ -334,7 +362,8 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
     if !pending.is_empty() {
         send(FromWorker::Events(pending, 0));
     }
-    let (parts, events) = shard.finish(last);
+    let (mut parts, events) = shard.finish(last);
+    parts.stats.worker_idle_ns = idle_ns.unwrap_or(0);
     send(FromWorker::Done(Box::new(parts), events));
 }
 
@@ -506,6 +535,7 @@ pub(crate) fn analyze_sharded(
                 frame: 0,
                 ts: Default::default(),
             },
+            waited_ns: cfg.stats.then_some(0),
         };
         let (summary, last, stats) = read_capture(&name, src, cfg, &mut sharder);
         let last = if last.frame == 0 { sharder.last } else { last };
@@ -513,6 +543,7 @@ pub(crate) fn analyze_sharded(
         let Sharder {
             mut local,
             mut merge,
+            waited_ns,
             ..
         } = sharder;
         let pending = local.take_events(std::mem::take(&mut merge.local_spare));
@@ -528,6 +559,8 @@ pub(crate) fn analyze_sharded(
             .count();
         let mut stats = stats;
         stats.analysis_ns = analysis_ns;
+        stats.reader_waiting_ns = waited_ns.unwrap_or(0);
+        stats.threads = threads as u64;
         (summary, parts, stats, lost, analyzer, collector)
     });
     let mut summary = summary;
