@@ -595,3 +595,63 @@ fn no_key_material_in_any_output() {
         }
     }
 }
+
+/// Sharded by flow over 2, 3 and 4 threads, every TLS sample reports what
+/// one thread does, with its key log and, for the static-RSA ones, with the
+/// Edge's RSA key alone, where a resumed connection needs the session its
+/// first connection established: at 3 and 4 threads the two connections of
+/// each resumption sample hash to different workers (client ports 41000 and
+/// 41001), so the shared session cache is what decrypts the second.
+#[test]
+fn sharded_tls_runs_report_what_one_thread_does() {
+    let samples_dir = samples();
+    let mut names: Vec<String> = std::fs::read_dir(&samples_dir)
+        .expect("samples/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("tls") && (n.ends_with(".pcap") || n.ends_with(".pcapng")))
+        .collect();
+    names.sort();
+    let json = |r: &fedscope::engine::CaptureResult| {
+        [
+            serde_json::to_value(&r.flows).ok(),
+            serde_json::to_value(&r.sip).ok(),
+            serde_json::to_value(&r.im_sessions).ok(),
+            serde_json::to_value(&r.presence).ok(),
+            serde_json::to_value(&r.violations).ok(),
+            serde_json::to_value(&r.notes).ok(),
+        ]
+    };
+    let mut rsa_runs = 0;
+    for name in &names {
+        let stem = name.trim_end_matches(".pcapng").trim_end_matches(".pcap");
+        let path = samples_dir.join(name);
+        let mut with_keylog = fedscope::engine::KeyMaterial::new();
+        with_keylog.add_keylog_file(&samples_dir.join(format!("{stem}.keylog")));
+        let mut with_rsa = fedscope::engine::KeyMaterial::new();
+        with_rsa.add_rsa_key(&samples_dir.join("keys").join("edge-rsa.pem"));
+        for (how, keys) in [("keylog", with_keylog), ("rsa", with_rsa)] {
+            let cfg = fedscope::engine::EngineConfig::new(
+                keys,
+                fedscope::providers::ProviderTable::builtin(),
+            );
+            let single = fedscope::engine::analyze_capture(&path, &cfg, 1);
+            if how == "rsa" && single.sip.messages == 0 {
+                continue; // not a static-RSA sample
+            }
+            if how == "rsa" {
+                rsa_runs += 1;
+            }
+            assert!(single.sip.messages > 0, "{name} ({how}): decrypted");
+            let one = json(&single);
+            for threads in [2, 3, 4] {
+                let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
+                assert_eq!(one, json(&sharded), "{name} ({how}, {threads} threads)");
+            }
+        }
+    }
+    // tls10/11/12 static-RSA samples, the two resumption ones among them.
+    assert!(
+        rsa_runs >= 8,
+        "{rsa_runs} static-RSA samples decrypted with the key"
+    );
+}
