@@ -172,8 +172,8 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
         // Force sharding regardless of size by calling the engine directly:
         // 2 threads run a shard on the reader's thread beside one worker, 3
         // and 4 leave the reader's thread to merge and give every flow to
-        // the workers.
-        for threads in [2, 3, 4] {
+        // the workers, 5 give the merge a thread of its own.
+        for threads in [2, 3, 4, 5] {
             let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
             let name = format!("{name} ({threads} threads)");
             assert_eq!(sharded.stats.threads, threads as u64, "{name}");

@@ -596,7 +596,7 @@ fn no_key_material_in_any_output() {
     }
 }
 
-/// Sharded by flow over 2, 3 and 4 threads, every TLS sample reports what
+/// Sharded by flow over 2 to 5 threads, every TLS sample reports what
 /// one thread does, with its key log and, for the static-RSA ones, with the
 /// Edge's RSA key alone, where a resumed connection needs the session its
 /// first connection established: at 3 and 4 threads the two connections of
@@ -643,7 +643,7 @@ fn sharded_tls_runs_report_what_one_thread_does() {
             }
             assert!(single.sip.messages > 0, "{name} ({how}): decrypted");
             let one = json(&single);
-            for threads in [2, 3, 4] {
+            for threads in [2, 3, 4, 5] {
                 let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
                 assert_eq!(one, json(&sharded), "{name} ({how}, {threads} threads)");
             }
