@@ -1,13 +1,17 @@
-//! One large capture on every core: the reader (capture + decode) shards
-//! frames by flow hash to worker threads (reassembly, TLS, SIP), and a merger
-//! thread feeds the analyzer in the same order a single thread would (see
-//! `events`). Channels are bounded, so memory stays flat.
+//! One large capture on every core, `--threads N` being N threads in all:
+//! the reader (capture + decode) shards frames by flow hash to worker threads
+//! (reassembly, TLS, SIP), and the merge feeds the analyzer in the same order
+//! a single thread would (see `events`). Up to 4 threads the reading thread
+//! also merges, and with 2 it runs a share of the flows itself (see `Role`);
+//! from 5 the merge has a thread of its own. The reader's channels to the
+//! workers are bounded, so memory stays flat.
 //!
 //! Watermarks: every so often the reader sends `Tick(F)` to all workers after
 //! dispatching every frame up to F; a worker forwards it with the events of
 //! those frames, in one message, already in tag order. Events up to the
-//! smallest forwarded tick are then complete and are released in tag order
-//! by merging the workers' queues (see `merge_queue`).
+//! smallest forwarded tick (and, for the reader's own shard, up to F) are
+//! then complete and are released in tag order by merging the shards'
+//! queues (see `merge_queue`).
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -309,14 +313,34 @@ impl Dispatch for Sharder<'_, '_> {
     }
 }
 
+/// A worker's way to the merge.
+#[derive(Clone)]
+enum ToMerge {
+    /// When the reader's thread merges, it also feeds the workers, so a
+    /// bounded channel could deadlock. This one holds at most the events of
+    /// the frames the reader sent since it last drained it.
+    Unbounded(Sender<(usize, FromWorker)>),
+    /// A merging thread of its own can fall behind the workers (it is the
+    /// slowest stage on many cores): workers then wait, so memory stays flat.
+    Bounded(SyncSender<(usize, FromWorker)>),
+}
+
+impl ToMerge {
+    /// Sends, waiting for room on a bounded channel; a merge that has gone
+    /// (it failed) is reported by the run, so the message is dropped.
+    fn send(&self, m: (usize, FromWorker)) {
+        let _ = match self {
+            ToMerge::Unbounded(tx) => tx.send(m).map_err(|_| ()),
+            ToMerge::Bounded(tx) => tx.send(m).map_err(|_| ()),
+        };
+    }
+}
+
 /// A worker's channels: its input, the merger, and the two ways emptied
 /// buffers come back.
 struct WorkerIo {
     rx: Receiver<ToWorker>,
-    /// Unbounded: the reader's thread, which drains it, also feeds this
-    /// worker, so a bounded one could deadlock; it holds at most the events
-    /// of the frames sent since the reader's last tick.
-    out: Sender<(usize, FromWorker)>,
+    out: ToMerge,
     /// Batches it emptied, back to the reader.
     emptied: Sender<Batch>,
     /// Event buffers the merger emptied, back to this worker.
@@ -338,7 +362,7 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
         ts: Default::default(),
     };
     let send = |m: FromWorker| {
-        let _ = out.send((me, m));
+        out.send((me, m));
     };
     let mut idle_ns = cfg.stats.then_some(0u64);
     loop {
@@ -401,9 +425,9 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
     send(FromWorker::Done(Box::new(parts), events));
 }
 
-/// The merge, on the reader's thread: feeds the analyzer in tag order as
-/// watermarks allow. Queue 0 is the reader's own shard, queue `i + 1`
-/// worker `i`.
+/// The merge, on the reader's thread or (from [`OWN_MERGER_FROM`] threads)
+/// its own: feeds the analyzer in tag order as watermarks allow. Queue 0 is
+/// the reader's own shard, queue `i + 1` worker `i`.
 struct Merger<'p> {
     analyzer: Analyzer<'p>,
     collector: Collector,
@@ -526,7 +550,13 @@ pub(crate) fn analyze_sharded(
     } else {
         0
     };
-    let (out_tx, out_rx) = channel::<(usize, FromWorker)>();
+    let (out_tx, out_rx) = if own_merger {
+        let (tx, rx) = sync_channel::<(usize, FromWorker)>(CHANNEL_DEPTH * workers);
+        (ToMerge::Bounded(tx), rx)
+    } else {
+        let (tx, rx) = channel::<(usize, FromWorker)>();
+        (ToMerge::Unbounded(tx), rx)
+    };
     let (summary, parts, stats, lost, analyzer, collector) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
