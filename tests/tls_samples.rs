@@ -601,7 +601,8 @@ fn no_key_material_in_any_output() {
 /// Edge's RSA key alone, where a resumed connection needs the session its
 /// first connection established: at 3 and 4 threads the two connections of
 /// each resumption sample hash to different workers (client ports 41000 and
-/// 41001), so the shared session cache is what decrypts the second.
+/// 41001), so the shared session cache is what decrypts the second; and
+/// with 2 threads, the reading thread's own shard decrypts as a worker does.
 #[test]
 fn sharded_tls_runs_report_what_one_thread_does() {
     let samples_dir = samples();
@@ -630,7 +631,7 @@ fn sharded_tls_runs_report_what_one_thread_does() {
         let mut with_rsa = fedscope::engine::KeyMaterial::new();
         with_rsa.add_rsa_key(&samples_dir.join("keys").join("edge-rsa.pem"));
         for (how, keys) in [("keylog", with_keylog), ("rsa", with_rsa)] {
-            let cfg = fedscope::engine::EngineConfig::new(
+            let mut cfg = fedscope::engine::EngineConfig::new(
                 keys,
                 fedscope::providers::ProviderTable::builtin(),
             );
@@ -646,6 +647,17 @@ fn sharded_tls_runs_report_what_one_thread_does() {
             for threads in [2, 3, 4, 5] {
                 let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
                 assert_eq!(one, json(&sharded), "{name} ({how}, {threads} threads)");
+            }
+            // With 2 threads these samples' flows all hash to the worker; the
+            // reading thread's own shard is made to take half, then all.
+            for share in [16, 32] {
+                cfg.reader_share = Some(share);
+                let sharded = fedscope::engine::analyze_capture(&path, &cfg, 2);
+                assert_eq!(
+                    one,
+                    json(&sharded),
+                    "{name} ({how}, reader share {share}/32)"
+                );
             }
         }
     }

@@ -55,6 +55,10 @@ pub struct EngineConfig {
     pub on_event: Option<EventHook>,
     /// Measure time per stage (`--stats`).
     pub stats: bool,
+    /// With 2 threads, the flow-hash buckets (of 32) the reading thread
+    /// keeps for its own shard; `None` is the tuned default. Results do
+    /// not depend on it; tests use it to put flows on either thread.
+    pub reader_share: Option<u64>,
 }
 
 /// Something that just happened, for printing while a live capture runs.
@@ -83,6 +87,7 @@ impl EngineConfig {
             progress: Arc::new(AtomicU64::new(0)),
             on_event: None,
             stats: false,
+            reader_share: None,
         }
     }
 }

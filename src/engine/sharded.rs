@@ -546,7 +546,9 @@ pub(crate) fn analyze_sharded(
         threads.saturating_sub(1).max(1)
     };
     let local_buckets = if workers == 1 {
-        LOCAL_BUCKETS_OF_TWO
+        cfg.reader_share
+            .unwrap_or(LOCAL_BUCKETS_OF_TWO)
+            .min(BUCKETS)
     } else {
         0
     };
