@@ -17,5 +17,6 @@ pub mod providers;
 pub mod reassembly;
 pub mod report;
 pub mod sip;
+mod swar;
 pub mod time;
 pub mod tls;

@@ -23,51 +23,18 @@ use fedscope::providers::ProviderTable;
 use fedscope::report::{Report, TableOptions, write_json, write_ndjson, write_tables};
 use libfuzzer_sys::fuzz_target;
 
+mod capture_file;
+
 fn config() -> &'static EngineConfig {
     static CFG: OnceLock<EngineConfig> = OnceLock::new();
     CFG.get_or_init(|| EngineConfig::new(KeyMaterial::new(), ProviderTable::builtin()))
-}
-
-fn pcap_header() -> Vec<u8> {
-    let mut h = Vec::new();
-    h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    h.extend_from_slice(&2u16.to_le_bytes());
-    h.extend_from_slice(&4u16.to_le_bytes());
-    h.extend_from_slice(&[0; 8]);
-    h.extend_from_slice(&65535u32.to_le_bytes());
-    h.extend_from_slice(&1u32.to_le_bytes());
-    h
-}
-
-fn pcapng_header() -> Vec<u8> {
-    let mut h = Vec::new();
-    // Section Header Block, no options.
-    h.extend_from_slice(&0x0A0D_0D0Au32.to_le_bytes());
-    h.extend_from_slice(&28u32.to_le_bytes());
-    h.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes());
-    h.extend_from_slice(&0u16.to_le_bytes());
-    h.extend_from_slice(&u64::MAX.to_le_bytes());
-    h.extend_from_slice(&28u32.to_le_bytes());
-    // Interface Description Block: Ethernet, snaplen 65535.
-    h.extend_from_slice(&1u32.to_le_bytes());
-    h.extend_from_slice(&20u32.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes());
-    h.extend_from_slice(&0u16.to_le_bytes());
-    h.extend_from_slice(&65535u32.to_le_bytes());
-    h.extend_from_slice(&20u32.to_le_bytes());
-    h
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let bytes = match mode % 3 {
-        0 => rest.to_vec(),
-        1 => [pcap_header(), rest.to_vec()].concat(),
-        _ => [pcapng_header(), rest.to_vec()].concat(),
-    };
+    let bytes = capture_file::capture_bytes(mode, rest);
     let name = Path::new("fuzz.pcap");
     if let Ok(mut src) = capture::from_reader(Box::new(Cursor::new(bytes)), name) {
         let result = analyze_source(name, src.as_mut(), config());

@@ -22,6 +22,8 @@ use fedscope::engine::{CaptureResult, EngineConfig, KeyMaterial, analyze_capture
 use fedscope::providers::ProviderTable;
 use libfuzzer_sys::fuzz_target;
 
+mod capture_file;
+
 /// Configurations with the reading thread's share unset, 16 and 32 of 32.
 fn configs() -> &'static [EngineConfig; 3] {
     static CFG: OnceLock<[EngineConfig; 3]> = OnceLock::new();
@@ -32,35 +34,6 @@ fn configs() -> &'static [EngineConfig; 3] {
             c
         })
     })
-}
-
-fn pcap_header() -> Vec<u8> {
-    let mut h = Vec::new();
-    h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    h.extend_from_slice(&2u16.to_le_bytes());
-    h.extend_from_slice(&4u16.to_le_bytes());
-    h.extend_from_slice(&[0; 8]);
-    h.extend_from_slice(&65535u32.to_le_bytes());
-    h.extend_from_slice(&1u32.to_le_bytes());
-    h
-}
-
-fn pcapng_header() -> Vec<u8> {
-    let mut h = Vec::new();
-    h.extend_from_slice(&0x0A0D_0D0Au32.to_le_bytes());
-    h.extend_from_slice(&28u32.to_le_bytes());
-    h.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes());
-    h.extend_from_slice(&0u16.to_le_bytes());
-    h.extend_from_slice(&u64::MAX.to_le_bytes());
-    h.extend_from_slice(&28u32.to_le_bytes());
-    h.extend_from_slice(&1u32.to_le_bytes());
-    h.extend_from_slice(&20u32.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes());
-    h.extend_from_slice(&0u16.to_le_bytes());
-    h.extend_from_slice(&65535u32.to_le_bytes());
-    h.extend_from_slice(&20u32.to_le_bytes());
-    h
 }
 
 /// Everything a run reports, as JSON values.
@@ -84,11 +57,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&how, rest)) = rest.split_first() else {
         return;
     };
-    let bytes = match mode % 3 {
-        0 => rest.to_vec(),
-        1 => [pcap_header(), rest.to_vec()].concat(),
-        _ => [pcapng_header(), rest.to_vec()].concat(),
-    };
+    let bytes = capture_file::capture_bytes(mode, rest);
     // analyze_capture reads a file; one per fuzzing process.
     let path: PathBuf =
         std::env::temp_dir().join(format!("fedscope-fuzz-{}.pcap", std::process::id()));

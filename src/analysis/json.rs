@@ -23,6 +23,7 @@
 use serde_json::value::RawValue;
 
 use super::model::{ImBody, ImSession, PresenceStateReport, PresenceSubscription, Violation};
+use crate::swar::{any_below, eq_marks, word_at};
 use crate::time::Timestamp;
 
 /// What serde_json writes after a backslash for bytes below 0x20, `"` and
@@ -46,28 +47,14 @@ static ESCAPE: [u8; 256] = {
 
 /// True when one of the eight bytes of `w` is below 0x20, `"` or `\`.
 fn word_needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte is below n (n <= 0x80) when subtracting n borrows into its top
-    // bit while its own top bit was clear; the first such byte is exact, so
-    // "any" is exact too.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
-    let control = below(w, 0x20);
-    let quote = below(w ^ (ONES * u64::from(b'"')), 1);
-    let backslash = below(w ^ (ONES * u64::from(b'\\')), 1);
-    control | quote | backslash != 0
+    any_below(w, 0x20) || eq_marks(w, b'"') | eq_marks(w, b'\\') != 0
 }
 
 /// The length of the start of `bytes` that needs no escape (a lower bound:
 /// the word holding the first escape is left to the caller's byte loop).
 fn clean_prefix(bytes: &[u8]) -> usize {
     let mut clean = 0;
-    for w in bytes.chunks_exact(8) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        if word_needs_escape(u64::from_le_bytes(b)) {
-            break;
-        }
+    while clean + 8 <= bytes.len() && !word_needs_escape(word_at(bytes, clean)) {
         clean += 8;
     }
     clean
@@ -152,6 +139,14 @@ fn number(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[at..]);
 }
 
+/// Appends `n` in decimal, or `null`.
+fn opt_number(out: &mut Vec<u8>, n: Option<u64>) {
+    match n {
+        Some(n) => number(out, n),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// Appends a time as the quoted text of [`Timestamp::rfc3339_text`]
 /// (`"2013-05-27T10:00:00.000123Z"`; no character of it needs escaping).
 fn time(out: &mut Vec<u8>, t: Timestamp) {
@@ -206,7 +201,7 @@ pub(crate) fn violation(v: &Violation) -> Box<RawValue> {
 
 /// Appends a finding as compact JSON: what `serde_json::to_writer` made of
 /// its derived `Serialize` (members in declaration order).
-pub fn write_violation(o: &mut Vec<u8>, v: &Violation) {
+fn write_violation(o: &mut Vec<u8>, v: &Violation) {
     o.extend_from_slice(b"{\"rule\":");
     string(o, v.rule);
     o.extend_from_slice(b",\"severity\":");
@@ -216,10 +211,7 @@ pub fn write_violation(o: &mut Vec<u8>, v: &Violation) {
     o.extend_from_slice(b",\"capture\":");
     string(o, &v.capture);
     o.extend_from_slice(b",\"flow\":");
-    match v.flow {
-        Some(f) => number(o, f),
-        None => o.extend_from_slice(b"null"),
-    }
+    opt_number(o, v.flow);
     o.extend_from_slice(b",\"call_id\":");
     opt_string(o, v.call_id.as_deref());
     o.extend_from_slice(b",\"frames\":[");
@@ -238,7 +230,7 @@ pub fn write_violation(o: &mut Vec<u8>, v: &Violation) {
 
 /// Appends an IM session as compact JSON: what `serde_json::to_writer` made
 /// of its derived `Serialize` (members in declaration order).
-pub fn write_im_session(o: &mut Vec<u8>, s: &ImSession) {
+fn write_im_session(o: &mut Vec<u8>, s: &ImSession) {
     o.extend_from_slice(b"{\"call_id\":");
     string(o, &s.call_id);
     o.extend_from_slice(b",\"conversation_id\":");
@@ -297,7 +289,7 @@ fn im_body(o: &mut Vec<u8>, b: &ImBody) {
 /// Appends a presence subscription as compact JSON: what
 /// `serde_json::to_writer` made of its derived `Serialize` (members in
 /// declaration order).
-pub fn write_presence_subscription(o: &mut Vec<u8>, p: &PresenceSubscription) {
+fn write_presence_subscription(o: &mut Vec<u8>, p: &PresenceSubscription) {
     o.extend_from_slice(b"{\"call_id\":");
     string(o, &p.call_id);
     o.extend_from_slice(b",\"watcher\":");
@@ -339,10 +331,7 @@ fn state_report(o: &mut Vec<u8>, r: &PresenceStateReport) {
     o.extend_from_slice(b",\"displayed\":");
     string(o, &r.displayed);
     o.extend_from_slice(b",\"availability\":");
-    match r.availability {
-        Some(a) => number(o, u64::from(a)),
-        None => o.extend_from_slice(b"null"),
-    }
+    opt_number(o, r.availability.map(u64::from));
     o.extend_from_slice(b",\"activity\":");
     opt_string(o, r.activity.as_deref());
     o.push(b'}');

@@ -133,11 +133,6 @@ impl MergeQueues {
         }
     }
 
-    /// Everything still queued, in tag order (end of run).
-    pub fn release_all(&mut self, each: impl FnMut(&mut Tagged)) {
-        self.release(u64::MAX, each)
-    }
-
     /// Buffers read since the last call, with the worker each came from.
     pub fn take_emptied(&mut self) -> std::vec::Drain<'_, (usize, Vec<Tagged>)> {
         self.emptied.drain(..)

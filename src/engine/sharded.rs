@@ -416,10 +416,7 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
             }
         }
     }
-    let pending = shard.take_events(Vec::new());
-    if !pending.is_empty() {
-        send(FromWorker::Events(pending, 0));
-    }
+    // With the events not yet taken at a tick.
     let (mut parts, events) = shard.finish(last);
     parts.stats.worker_idle_ns = idle_ns.unwrap_or(0);
     send(FromWorker::Done(Box::new(parts), events));
@@ -479,13 +476,7 @@ impl<'p> Merger<'p> {
     fn release(&mut self) {
         let m = self.marks.iter().copied().min().unwrap_or(0);
         if self.queues.has_released(m) {
-            let t0 = self.analysis_ns.map(|_| Instant::now());
-            let (analyzer, collector) = (&mut self.analyzer, &mut self.collector);
-            self.queues.release(m, |t| feed_one(analyzer, collector, t));
-            collector.take(analyzer);
-            if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
-                *ns += t0.elapsed().as_nanos() as u64;
-            }
+            self.feed(m);
         }
         for (q, buf) in self.queues.take_emptied() {
             // Back with its events: the shard that allocated them drops
@@ -502,6 +493,19 @@ impl<'p> Merger<'p> {
         }
     }
 
+    /// Feeds the analyzer the queued events up to frame `mark` in tag order
+    /// (timed with `--stats`).
+    fn feed(&mut self, mark: u64) {
+        let t0 = self.analysis_ns.map(|_| Instant::now());
+        let (analyzer, collector) = (&mut self.analyzer, &mut self.collector);
+        self.queues
+            .release(mark, |t| feed_one(analyzer, collector, t));
+        collector.take(analyzer);
+        if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
+            *ns += t0.elapsed().as_nanos() as u64;
+        }
+    }
+
     /// End of capture: waits for every worker, releases everything and
     /// returns the analyzer, collector, workers' parts and analysis time.
     fn finish(mut self) -> (Analyzer<'p>, Collector, Vec<ShardParts>, u64) {
@@ -510,14 +514,7 @@ impl<'p> Merger<'p> {
             self.release();
         }
         // Anything left (a worker that died) still reaches the analyzer.
-        let t0 = self.analysis_ns.map(|_| Instant::now());
-        let (analyzer, collector) = (&mut self.analyzer, &mut self.collector);
-        self.queues
-            .release_all(|t| feed_one(analyzer, collector, t));
-        collector.take(analyzer);
-        if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
-            *ns += t0.elapsed().as_nanos() as u64;
-        }
+        self.feed(u64::MAX);
         let parts = self.parts.into_iter().flatten().collect();
         (
             self.analyzer,
@@ -624,15 +621,8 @@ pub(crate) fn analyze_sharded(
         } = sharder;
         // Every worker stops at End; the merge ends when every worker has.
         let merged = match (role, merging) {
-            (
-                Role::Merging {
-                    mut local,
-                    mut merge,
-                },
-                _,
-            ) => {
-                let pending = local.take_events(std::mem::take(&mut merge.local_spare));
-                merge.push(0, pending, 0);
+            (Role::Merging { local, mut merge }, _) => {
+                // With the events not yet taken at a tick.
                 let (local_parts, events) = local.finish(last);
                 merge.push(0, events, u64::MAX);
                 let (analyzer, collector, mut parts, ns) = merge.finish();

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::body::presence::{PresenceState, parse_presence};
-use super::short_find::{HIGH, LOW7, ONES, eq_marks, find2, rfind, word_at};
+use super::short_find::{find, find2, rfind};
+use crate::swar::{HIGH, LOW7, ONES, eq_marks, word_at};
 
 pub use super::name_addr::NameAddr;
 
@@ -556,7 +557,7 @@ fn host_in(host: &str) -> Cow<'_, str> {
         };
     }
     // One 16-byte compare covers most hosts, where a byte loop took ~4 instructions a byte.
-    let colon = find2(host.as_bytes(), b':', b':');
+    let colon = find(host.as_bytes(), b':');
     Cow::Borrowed(&host[..colon.unwrap_or(host.len())])
 }
 

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::short_find::find2;
+use super::short_find::find;
 
 /// Where the header block of a message ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,7 +331,7 @@ pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
         });
     }
     // Methods and URIs are short: 16-byte compares, not `memchr`'s setup.
-    let sp1 = find2(line, b' ', b' ')?;
+    let sp1 = find(line, b' ')?;
     let method = &line[..sp1];
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) || !method[0].is_ascii_alphabetic()
     {
@@ -341,7 +341,7 @@ pub fn parse_start_line(line: &[u8]) -> Option<StartLine<'_>> {
     // The URI runs to the first space; the version (no space in it) must
     // follow it. So that space is the last one too, and the URI has none:
     // one search where the last space and then any in the URI took two.
-    let sp2 = find2(rest, b' ', b' ')?;
+    let sp2 = find(rest, b' ')?;
     let uri = &rest[..sp2];
     let version = &rest[sp2 + 1..];
     if !eq_lower(version, b"sip/2.0") || uri.is_empty() {

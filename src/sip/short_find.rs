@@ -7,6 +7,8 @@
 //! a plain byte loop costs ~10 instructions a byte. The one `unsafe` block
 //! is the unaligned 16-byte load of [`eq_mask`].
 
+use crate::swar::{eq_marks, word_at};
+
 /// Bytes one compare looks at.
 pub(crate) const LANES: usize = 16;
 
@@ -37,27 +39,10 @@ pub(crate) fn eq_mask(chunk: &[u8; LANES], byte: u8) -> u32 {
         .fold(0, |m, (i, &b)| m | u32::from(b == byte) << i)
 }
 
-/// One in each byte.
-pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
-/// The low seven bits of each byte.
-pub(crate) const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-/// The high bit of each byte.
-pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// `s[at..at + 8]` as a little-endian word (0 when out of range).
+/// The first index in `hay` of `a`.
 #[inline]
-pub(crate) fn word_at(s: &[u8], at: usize) -> u64 {
-    s.get(at..at + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        .map_or(0, u64::from_le_bytes)
-}
-
-/// The high bit of each byte of `w` that is `c`. With the high bits
-/// cleared first no sum carries into the next byte, so every mark is exact.
-#[inline]
-pub(crate) fn eq_marks(w: u64, c: u8) -> u64 {
-    let x = w ^ (ONES * u64::from(c));
-    !(((x & LOW7) + LOW7) | x) & HIGH
+pub(crate) fn find(hay: &[u8], a: u8) -> Option<usize> {
+    find2(hay, a, a)
 }
 
 /// The first index in `hay` of `a` or `b`.
