@@ -10,7 +10,9 @@
 # /usr/bin/time -v (RUNS times each, default 3, median reported) and prints
 # wall time, MB/s, the ratio, peak RSS and the SIP message counts of each
 # beside the generator's truth.
-# FEDSCOPE_BIN=path uses that fedscope binary instead of building one.
+# FEDSCOPE_BIN=path uses that fedscope binary instead of building one;
+# PGO=1 builds and uses the profile-guided one (scripts/build_pgo.sh, which
+# trains on other captures than this one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +32,10 @@ if [[ $regen == 1 || ! -f $PCAP || ! -f $KEYLOG || ! -f $EXPECTED ]]; then
 fi
 # FEDSCOPE_BIN=path runs an already built binary (no cargo build).
 BIN=${FEDSCOPE_BIN:-target/release/fedscope}
-if [[ -z "${FEDSCOPE_BIN:-}" ]]; then
+if [[ -z "${FEDSCOPE_BIN:-}" && "${PGO:-0}" == 1 ]]; then
+    scripts/build_pgo.sh
+    BIN=target/pgo/dist/fedscope
+elif [[ -z "${FEDSCOPE_BIN:-}" ]]; then
     cargo build --release --bin fedscope
 fi
 command -v tshark >/dev/null || { echo "tshark not installed (apt-get install -y tshark)" >&2; exit 2; }
