@@ -44,13 +44,8 @@ const BATCH_BYTES: usize = 128 * 1024;
 const BATCH_SLACK: usize = 16 * 1024;
 /// Frames between watermark ticks.
 const TICK_EVERY: u64 = 512;
-/// Messages in flight to each worker (a batch and a tick per tick, mostly).
-/// Interleaved runs on the TLS bench capture: 16 is 3.5 % faster than 4
-/// (its flows' load comes in waves the queue now absorbs), within noise of
-/// 32, and neutral on plaintext; it holds up to 2 MB more read chunks.
-const TO_WORKER_DEPTH: usize = 16;
-/// Messages in flight per worker to a merging thread of its own.
-const TO_MERGE_DEPTH: usize = 4;
+/// Messages in flight per channel.
+const CHANNEL_DEPTH: usize = 4;
 /// Largest event buffer (in events) handed back to a worker for reuse.
 const SPARE_EVENTS_MAX: usize = 4096;
 
@@ -555,7 +550,7 @@ pub(crate) fn analyze_sharded(
         0
     };
     let (out_tx, out_rx) = if own_merger {
-        let (tx, rx) = sync_channel::<(usize, FromWorker)>(TO_MERGE_DEPTH * workers);
+        let (tx, rx) = sync_channel::<(usize, FromWorker)>(CHANNEL_DEPTH * workers);
         (ToMerge::Bounded(tx), rx)
     } else {
         let (tx, rx) = channel::<(usize, FromWorker)>();
@@ -569,7 +564,7 @@ pub(crate) fn analyze_sharded(
         // Unbounded too, and likewise holds at most the buffers in flight.
         let mut spare_txs = Vec::new();
         for me in 0..workers {
-            let (tx, rx) = sync_channel::<ToWorker>(TO_WORKER_DEPTH);
+            let (tx, rx) = sync_channel::<ToWorker>(CHANNEL_DEPTH);
             senders.push(tx);
             let (spare_tx, spares) = channel::<Vec<Tagged>>();
             spare_txs.push(spare_tx);
