@@ -3,10 +3,12 @@
 # given sizes in MB (default: 100 1000 5000), plaintext and TLS 1.2 AES-GCM.
 # Captures are generated once into bench-data/ (gitignored).
 # THREADS=1 scripts/measure_memory.sh 100 1000 runs single-threaded (default: all cores).
+# FEDSCOPE_BIN=target/pgo/dist/fedscope measures another build (scripts/build_pgo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${*:-100 1000 5000}
 cargo build --release --quiet --bin fedscope --example gen_bulk_plain --example gen_bulk_tls
+BIN=${FEDSCOPE_BIN:-target/release/fedscope}
 mkdir -p bench-data
 printf '%-34s %9s %9s %10s %9s %12s\n' capture MB seconds MB/s "RSS MB" "SIP msgs"
 for mb in $sizes; do
@@ -24,7 +26,7 @@ for mb in $sizes; do
       [ -s "$f" ] || target/release/examples/gen_bulk_tls "$d" --connections $((mb * 12)) >/dev/null
       extra=(--keylog "$d/bulk-tls12-gcm.keylog")
     fi
-    out=$( { /usr/bin/time -v target/release/fedscope analyze "$f" "${extra[@]}" ${THREADS:+--threads "$THREADS"} --format json --quiet \
+    out=$( { /usr/bin/time -v "$BIN" analyze "$f" "${extra[@]}" ${THREADS:+--threads "$THREADS"} --format json --quiet \
               --output bench-data/report.json; } 2>&1 )
     rss=$(echo "$out" | awk -F: '/Maximum resident/ {print $2/1024}')
     wall=$(echo "$out" | awk '/Elapsed \(wall clock\)/ {print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
