@@ -148,6 +148,59 @@ fn two_interfaces_with_different_link_types_and_resolutions() {
     assert_eq!(j["captures"][0]["start"], "2025-11-20T10:00:00.000250Z");
 }
 
+/// Asserts that `path` sharded over 2 to 5 threads, with the default
+/// hand-off and with a tight one, reports what one thread does.
+fn assert_sharded_runs_match(
+    path: &std::path::Path,
+    name: &str,
+) -> fedscope::engine::CaptureResult {
+    let mut cfg = fedscope::engine::EngineConfig::new(
+        fedscope::engine::KeyMaterial::new(),
+        fedscope::providers::ProviderTable::builtin(),
+    );
+    cfg.stats = true;
+    let single = fedscope::engine::analyze_capture(path, &cfg, 1);
+    // --stats says how many threads ran; a single one has no hand-off to wait on.
+    assert!(single.stats.threads <= 1, "{name}");
+    assert_eq!(
+        single.stats.reader_waiting_ns + single.stats.worker_idle_ns,
+        0
+    );
+    let json = |r: &fedscope::engine::CaptureResult| {
+        [
+            ("flows", serde_json::to_value(&r.flows).ok()),
+            ("sip", serde_json::to_value(&r.sip).ok()),
+            ("im_sessions", serde_json::to_value(&r.im_sessions).ok()),
+            ("presence", serde_json::to_value(&r.presence).ok()),
+            ("violations", serde_json::to_value(&r.violations).ok()),
+            ("notes", serde_json::to_value(&r.notes).ok()),
+            ("transactions", serde_json::to_value(&r.transactions).ok()),
+        ]
+    };
+    let one = json(&single);
+    // Force sharding regardless of size by calling the engine directly:
+    // 2 threads run a shard on the reader's thread beside one worker, 3
+    // and 4 leave the reader's thread to merge and give every flow to
+    // the workers, 5 give the merge a thread of its own. And with one
+    // message in flight per worker and a tick every 8 frames: queues run
+    // full, so the reader merges while it waits, and events are released
+    // at many more points.
+    let mut tight = cfg.clone();
+    tight.hand_off = Some((1, 8));
+    for (threads, cfg, how) in [2, 3, 4, 5]
+        .into_iter()
+        .flat_map(|t| [(t, &cfg, ""), (t, &tight, ", tight hand-off")])
+    {
+        let sharded = fedscope::engine::analyze_capture(path, cfg, threads);
+        let name = format!("{name} ({threads} threads{how})");
+        assert_eq!(sharded.stats.threads, threads as u64, "{name}");
+        for ((what, x), (_, y)) in one.iter().zip(json(&sharded)) {
+            assert_eq!(x, &y, "{name}: {what}");
+        }
+    }
+    single
+}
+
 #[test]
 fn sharded_run_reports_exactly_what_a_single_thread_does() {
     for name in [
@@ -156,68 +209,77 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
         "two-interfaces.pcapng",
     ] {
         let one = analyze(name, &["--threads", "1"]);
-        let path = sample(name);
-        let mut cfg = fedscope::engine::EngineConfig::new(
-            fedscope::engine::KeyMaterial::new(),
-            fedscope::providers::ProviderTable::builtin(),
-        );
-        cfg.stats = true;
-        let single = fedscope::engine::analyze_capture(&path, &cfg, 1);
-        // --stats says how many threads ran; a single one has no hand-off to wait on.
-        assert!(single.stats.threads <= 1, "{name}");
-        assert_eq!(
-            single.stats.reader_waiting_ns + single.stats.worker_idle_ns,
-            0
-        );
-        // Force sharding regardless of size by calling the engine directly:
-        // 2 threads run a shard on the reader's thread beside one worker, 3
-        // and 4 leave the reader's thread to merge and give every flow to
-        // the workers, 5 give the merge a thread of its own.
-        for threads in [2, 3, 4, 5] {
-            let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
-            let name = format!("{name} ({threads} threads)");
-            assert_eq!(sharded.stats.threads, threads as u64, "{name}");
-            let a = serde_json::to_value(&single.flows).expect("json");
-            let b = serde_json::to_value(&sharded.flows).expect("json");
-            assert_eq!(a, b, "{name}: flows");
-            assert_eq!(
-                serde_json::to_value(&single.sip).ok(),
-                serde_json::to_value(&sharded.sip).ok(),
-                "{name}"
-            );
-            for (what, x, y) in [
-                (
-                    "im_sessions",
-                    serde_json::to_value(&single.im_sessions).ok(),
-                    serde_json::to_value(&sharded.im_sessions).ok(),
-                ),
-                (
-                    "presence",
-                    serde_json::to_value(&single.presence).ok(),
-                    serde_json::to_value(&sharded.presence).ok(),
-                ),
-                (
-                    "violations",
-                    serde_json::to_value(&single.violations).ok(),
-                    serde_json::to_value(&sharded.violations).ok(),
-                ),
-                (
-                    "notes",
-                    serde_json::to_value(&single.notes).ok(),
-                    serde_json::to_value(&sharded.notes).ok(),
-                ),
-                (
-                    "transactions",
-                    serde_json::to_value(&single.transactions).ok(),
-                    serde_json::to_value(&sharded.transactions).ok(),
-                ),
-            ] {
-                assert_eq!(x, y, "{name}: {what}");
-            }
-        }
+        let single = assert_sharded_runs_match(&sample(name), name);
         assert!(!single.im_sessions.is_empty(), "{name}: IM sessions found");
         assert_eq!(one["sip"]["messages"].as_u64(), Some(single.sip.messages));
     }
+}
+
+/// `federation-plain.pcap` 32 times over, each copy's client ports moved and
+/// its clock 700 µs later than the one before, every frame in time order:
+/// 64 TCP connections (and their UDP exchanges) at once, interleaved the way
+/// a busy Edge's are, which is what makes the order a merge releases events
+/// in matter.
+fn busy_capture() -> Vec<u8> {
+    let raw = std::fs::read(sample("federation-plain.pcap")).expect("sample");
+    let (head, mut rest) = raw.split_at(24);
+    assert_eq!(
+        &head[..4],
+        &0xa1b2c3d4u32.to_le_bytes(),
+        "µs little-endian pcap"
+    );
+    let mut frames = Vec::new();
+    while rest.len() >= 16 {
+        let word = |i: usize| u32::from_le_bytes(rest[i..i + 4].try_into().expect("4 bytes"));
+        let (sec, usec, len) = (word(0), word(4), word(8) as usize);
+        frames.push((
+            u64::from(sec) * 1_000_000 + u64::from(usec),
+            rest[16..16 + len].to_vec(),
+        ));
+        rest = &rest[16 + len..];
+    }
+    assert_eq!(frames.len(), 98);
+    let mut all = Vec::new();
+    for copy in 0..32u16 {
+        for (n, (ts, frame)) in frames.iter().enumerate() {
+            let mut f = frame.clone();
+            // Ethernet, IPv4: the ports follow the IP header.
+            assert_eq!(f[12..14], [0x08, 0x00]);
+            let l4 = 14 + usize::from(f[14] & 0x0f) * 4;
+            for at in [l4, l4 + 2] {
+                let port = u16::from_be_bytes([f[at], f[at + 1]]);
+                if port != 5060 && port != 5061 {
+                    f[at..at + 2].copy_from_slice(&(port + copy * 16).to_be_bytes());
+                }
+            }
+            all.push((ts + u64::from(copy) * 700, copy, n, f));
+        }
+    }
+    all.sort_by_key(|&(ts, copy, n, _)| (ts, copy, n));
+    let mut out = head.to_vec();
+    for (ts, _, _, f) in all {
+        out.extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&f);
+    }
+    out
+}
+
+#[test]
+fn sharded_run_of_many_interleaved_connections_reports_what_one_thread_does() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("busy.pcap");
+    std::fs::write(&path, busy_capture()).expect("write");
+    let single = assert_sharded_runs_match(&path, "busy.pcap");
+    // 32 copies of the sample's 36 SIP messages (32 over TCP, 4 over UDP).
+    let one = analyze("federation-plain.pcap", &["--threads", "1"]);
+    assert_eq!(
+        Some(single.sip.messages),
+        one["sip"]["messages"].as_u64().map(|n| n * 32)
+    );
+    assert_eq!(single.summary.tcp_flows, 64);
 }
 
 /// Records name flows by their reported number (1, 2, 3 … by first frame),

@@ -647,6 +647,16 @@ fn sharded_tls_runs_report_what_one_thread_does() {
             for threads in [2, 3, 4, 5] {
                 let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
                 assert_eq!(one, json(&sharded), "{name} ({how}, {threads} threads)");
+                // One message in flight per worker, a tick every 4 frames:
+                // the reader merges while it waits on full queues.
+                let mut tight = cfg.clone();
+                tight.hand_off = Some((1, 4));
+                let sharded = fedscope::engine::analyze_capture(&path, &tight, threads);
+                assert_eq!(
+                    one,
+                    json(&sharded),
+                    "{name} ({how}, {threads} threads, tight hand-off)"
+                );
             }
             // With 2 threads these samples' flows all hash to the worker; the
             // reading thread's own shard is made to take half, then all.

@@ -59,6 +59,11 @@ pub struct EngineConfig {
     /// keeps for its own shard; `None` is the tuned default. Results do
     /// not depend on it; tests use it to put flows on either thread.
     pub reader_share: Option<u64>,
+    /// Sharded runs: messages in flight to each worker and frames between
+    /// watermark ticks; `None` is the tuned default (4 and 512). Results do
+    /// not depend on them; tests make them small so that queues run full
+    /// and events are released at many more points.
+    pub hand_off: Option<(usize, u64)>,
 }
 
 /// Something that just happened, for printing while a live capture runs.
@@ -88,6 +93,7 @@ impl EngineConfig {
             on_event: None,
             stats: false,
             reader_share: None,
+            hand_off: None,
         }
     }
 }

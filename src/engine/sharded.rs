@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{
     Receiver, Sender, SyncSender, TryRecvError, TrySendError, channel, sync_channel,
 };
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::analysis::{AnalysisOutput, Analyzer};
 use crate::capture::{FrameSource, SharedChunk};
@@ -46,6 +46,10 @@ const BATCH_SLACK: usize = 16 * 1024;
 const TICK_EVERY: u64 = 512;
 /// Messages in flight per channel.
 const CHANNEL_DEPTH: usize = 4;
+/// Longest the reader waits for a worker's events before trying a full
+/// worker queue again (a queue makes room as its worker reaches a tick,
+/// which is also when it sends events, so this seldom runs out).
+const MERGE_WAIT: Duration = Duration::from_micros(200);
 /// Largest event buffer (in events) handed back to a worker for reuse.
 const SPARE_EVENTS_MAX: usize = 4096;
 
@@ -187,6 +191,8 @@ struct Sharder<'a, 'p> {
     /// cross-thread free.
     emptied: Receiver<Batch>,
     frames: u64,
+    /// Frames between watermark ticks.
+    tick_every: u64,
     last: SegmentMeta,
     /// Time blocked on a full worker queue, with `--stats`.
     waited_ns: Option<u64>,
@@ -210,16 +216,35 @@ impl Sharder<'_, '_> {
 
     fn send(&mut self, w: usize, msg: ToWorker) {
         // A worker that died has already lost its results; the merge reports it.
-        match self.senders[w].try_send(msg) {
-            Err(TrySendError::Full(msg)) => {
-                // The worker is behind: with --stats, the wait is counted.
-                let t0 = self.waited_ns.map(|_| Instant::now());
-                let _ = self.senders[w].send(msg);
-                if let (Some(ns), Some(t0)) = (&mut self.waited_ns, t0) {
-                    *ns += t0.elapsed().as_nanos() as u64;
+        let msg = match self.senders[w].try_send(msg) {
+            Err(TrySendError::Full(msg)) => msg,
+            Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+        };
+        // The worker is behind: with --stats, the wait is counted (less
+        // the time spent analyzing meanwhile).
+        let t0 = self.waited_ns.map(|_| Instant::now());
+        let mut busy_ns = 0;
+        match &mut self.role {
+            // Rather than sit idle, analyze what the workers send meanwhile
+            // (they send at each tick they reach, having just made room).
+            Role::Merging { merge, .. } => {
+                let mut msg = msg;
+                let analyzed = merge.analysis_ns;
+                loop {
+                    merge.wait_and_release(MERGE_WAIT);
+                    match self.senders[w].try_send(msg) {
+                        Err(TrySendError::Full(m)) => msg = m,
+                        Ok(()) | Err(TrySendError::Disconnected(_)) => break,
+                    }
                 }
+                busy_ns = merge.analysis_ns.zip(analyzed).map_or(0, |(a, b)| a - b);
             }
-            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Role::Reading => {
+                let _ = self.senders[w].send(msg);
+            }
+        }
+        if let (Some(ns), Some(t0)) = (&mut self.waited_ns, t0) {
+            *ns += (t0.elapsed().as_nanos() as u64).saturating_sub(busy_ns);
         }
     }
 
@@ -248,11 +273,15 @@ impl Sharder<'_, '_> {
     /// events up to `f` join the merge, and whatever the workers have sent
     /// so far is released as far as every queue allows.
     fn tick(&mut self, f: u64) {
-        self.broadcast(|| ToWorker::Tick(f));
+        // This thread's events first, so whatever the merge can release
+        // while the workers' queues are full goes up to `f`.
         if let Role::Merging { local, merge } = &mut self.role {
             let spare = std::mem::take(&mut merge.local_spare);
             let events = local.take_events(spare);
             merge.push(0, events, f);
+        }
+        self.broadcast(|| ToWorker::Tick(f));
+        if let Role::Merging { merge, .. } = &mut self.role {
             merge.poll();
             merge.release();
         }
@@ -292,7 +321,7 @@ impl Dispatch for Sharder<'_, '_> {
         }
         self.frames += 1;
         self.last = meta;
-        if self.frames.is_multiple_of(TICK_EVERY) {
+        if self.frames.is_multiple_of(self.tick_every) {
             self.tick(meta.frame);
         }
     }
@@ -464,6 +493,16 @@ impl<'p> Merger<'p> {
         }
     }
 
+    /// Waits up to `limit` for a worker's message, then takes whatever has
+    /// come and releases what it can.
+    fn wait_and_release(&mut self, limit: Duration) {
+        if let Ok((w, msg)) = self.rx.recv_timeout(limit) {
+            self.take(w, msg);
+            self.poll();
+            self.release();
+        }
+    }
+
     /// Whatever the workers have sent so far, without waiting.
     fn poll(&mut self) {
         while let Ok((w, msg)) = self.rx.try_recv() {
@@ -549,8 +588,11 @@ pub(crate) fn analyze_sharded(
     } else {
         0
     };
+    let (depth, tick_every) = cfg
+        .hand_off
+        .map_or((CHANNEL_DEPTH, TICK_EVERY), |(d, t)| (d.max(1), t.max(1)));
     let (out_tx, out_rx) = if own_merger {
-        let (tx, rx) = sync_channel::<(usize, FromWorker)>(CHANNEL_DEPTH * workers);
+        let (tx, rx) = sync_channel::<(usize, FromWorker)>(depth * workers);
         (ToMerge::Bounded(tx), rx)
     } else {
         let (tx, rx) = channel::<(usize, FromWorker)>();
@@ -564,7 +606,7 @@ pub(crate) fn analyze_sharded(
         // Unbounded too, and likewise holds at most the buffers in flight.
         let mut spare_txs = Vec::new();
         for me in 0..workers {
-            let (tx, rx) = sync_channel::<ToWorker>(CHANNEL_DEPTH);
+            let (tx, rx) = sync_channel::<ToWorker>(depth);
             senders.push(tx);
             let (spare_tx, spares) = channel::<Vec<Tagged>>();
             spare_txs.push(spare_tx);
@@ -607,6 +649,7 @@ pub(crate) fn analyze_sharded(
             senders,
             emptied,
             frames: 0,
+            tick_every,
             last: SegmentMeta {
                 frame: 0,
                 ts: Default::default(),
