@@ -2,9 +2,11 @@
 //! Fuzz target, differential: a capture sharded over threads must report
 //! exactly what one thread does. The input is read as a capture file like
 //! the `capture` target's (first byte: as is, after a pcap header, or after
-//! a pcapng header); the second byte picks the thread count (2 to 5) and,
-//! with 2 threads, the reading thread's share of the flows (the default,
-//! half or all). Flows, SIP counts, IM sessions, presence, findings, notes,
+//! a pcapng header); the second byte picks the thread count (2 to 5),
+//! with 2 threads the reading thread's share of the flows (the default,
+//! half or all), and the hand-off: the default, or one message in flight
+//! per worker and a tick every 4 frames, so that queues run full and the
+//! reader merges while it waits. Flows, SIP counts, IM sessions, presence, findings, notes,
 //! transactions and the capture summary are compared as JSON; any
 //! difference panics. (Inputs are far below the out-of-order buffering cap
 //! the shards split between them, so that cannot differ here.)
@@ -24,13 +26,15 @@ use libfuzzer_sys::fuzz_target;
 
 mod capture_file;
 
-/// Configurations with the reading thread's share unset, 16 and 32 of 32.
-fn configs() -> &'static [EngineConfig; 3] {
-    static CFG: OnceLock<[EngineConfig; 3]> = OnceLock::new();
+/// Configurations with the reading thread's share unset, 16 and 32 of 32,
+/// each with the default and with a tight hand-off.
+fn configs() -> &'static [EngineConfig; 6] {
+    static CFG: OnceLock<[EngineConfig; 6]> = OnceLock::new();
     CFG.get_or_init(|| {
-        [None, Some(16), Some(32)].map(|share| {
+        [0, 1, 2, 3, 4, 5].map(|i| {
             let mut c = EngineConfig::new(KeyMaterial::new(), ProviderTable::builtin());
-            c.reader_share = share;
+            c.reader_share = [None, Some(16), Some(32)][i % 3];
+            c.hand_off = (i >= 3).then_some((1, 4));
             c
         })
     })
@@ -65,13 +69,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let threads = 2 + usize::from(how % 4);
-    let cfg = &configs()[usize::from(how / 4) % 3];
+    let cfg = &configs()[usize::from(how / 4) % 6];
     let one = reported(&analyze_capture(&path, cfg, 1));
     let many = reported(&analyze_capture(&path, cfg, threads));
     let _ = std::fs::remove_file(&path);
     assert_eq!(
         one, many,
-        "{threads} threads, reader share {:?}",
-        cfg.reader_share
+        "{threads} threads, reader share {:?}, hand-off {:?}",
+        cfg.reader_share, cfg.hand_off
     );
 });
