@@ -6,10 +6,10 @@
 #
 # Generates bench-data/bulk-tls12-gcm.pcap (+ .keylog, .expected) with
 # `cargo run --release --example gen_bulk_tls` when missing (or with
-# --regenerate), builds fedscope in release mode, then runs both under
-# /usr/bin/time -v (RUNS times each, default 3, median reported) and prints
-# wall time, MB/s, the ratio, peak RSS and the SIP message counts of each
-# beside the generator's truth.
+# --regenerate), builds fedscope in release mode, then runs both (RUNS
+# times each, default 3, median reported; each timed from fork to exit,
+# writing its output to a file) and prints wall time, MB/s, the ratio, peak
+# RSS and the SIP message counts of each beside the generator's truth.
 # FEDSCOPE_BIN=path uses that fedscope binary instead of building one;
 # PGO=1 builds and uses the profile-guided one (scripts/build_pgo.sh, which
 # trains on other captures than this one).
@@ -39,42 +39,40 @@ elif [[ -z "${FEDSCOPE_BIN:-}" ]]; then
     cargo build --release --bin fedscope
 fi
 command -v tshark >/dev/null || { echo "tshark not installed (apt-get install -y tshark)" >&2; exit 2; }
-[[ -x /usr/bin/time ]] || { echo "/usr/bin/time not installed (apt-get install -y time)" >&2; exit 2; }
 
 bytes=$(stat -c %s "$PCAP")
-
-# Wall seconds and peak RSS (MB) from a `time -v` report.
-wall_s() {
-    awk -F': ' '/Elapsed \(wall clock\)/ {
-        n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
-}
-rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
 
 echo "capture: $PCAP ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')), expected $(head -1 "$EXPECTED")"
 
 # Each tool runs RUNS times (default 3); the median wall time is reported,
 # with the peak RSS and message count of that run.
 RUNS=${RUNS:-3}
-# Runs "$@" under time -v RUNS times; prints "wall rss file" of the median run.
+# Runs "$@" RUNS times, its output to "$out.N"; prints "wall rss run" of the
+# median run. Each run is one fork and exec timed from just before to the
+# exit (wait4), and its peak RSS is wait4's: `/usr/bin/time -v` and two
+# `date` forks around it added 15-20 ms to a 120 ms run.
 median_run() {
-    local tag=$1 out=$2
-    shift 2
-    for i in $(seq "$RUNS"); do
-        # Wall time from the clock (time -v rounds to 10 ms), RSS from time -v.
-        local t0 t1
-        t0=$(date +%s%N)
-        /usr/bin/time -v "$@" >"$out.$i" 2>"$DATA/$tag.time.$i" || true
-        t1=$(date +%s%N)
-        echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') $(rss_mb "$DATA/$tag.time.$i") $i"
-    done | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)'
+    local out=$1
+    shift
+    python3 - "$RUNS" "$out" "$@" <<'PY' | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)'
+import os, subprocess, sys, time
+runs, out, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+for i in range(1, runs + 1):
+    with open(f"{out}.{i}", "wb") as f:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.DEVNULL)
+        _, _, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+    print(f"{wall:.3f} {ru.ru_maxrss / 1024:.1f} {i}")
+PY
 }
 
-read -r fw fr fi < <(median_run fedscope "$DATA/fedscope.json" \
+read -r fw fr fi < <(median_run "$DATA/fedscope.json" \
     "$BIN" analyze "$PCAP" --keylog "$KEYLOG" --format json --quiet)
 fed_msgs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sip"]["messages"])' \
     "$DATA/fedscope.json.$fi" 2>/dev/null || echo "?")
 
-read -r tw tr ti < <(median_run tshark "$DATA/tshark.txt" \
+read -r tw tr ti < <(median_run "$DATA/tshark.txt" \
     tshark -n -r "$PCAP" -o "tls.keylog_file:$KEYLOG" \
     -o tcp.desegment_tcp_streams:TRUE -o tls.desegment_ssl_records:TRUE -d tcp.port==5061,tls \
     -Y sip -T fields -E occurrence=a -E aggregator=, -e sip.Method -e sip.Status-Code)
