@@ -216,19 +216,17 @@ impl Sharder<'_, '_> {
 
     fn send(&mut self, w: usize, msg: ToWorker) {
         // A worker that died has already lost its results; the merge reports it.
-        let msg = match self.senders[w].try_send(msg) {
+        let mut msg = match self.senders[w].try_send(msg) {
             Err(TrySendError::Full(msg)) => msg,
             Ok(()) | Err(TrySendError::Disconnected(_)) => return,
         };
         // The worker is behind: with --stats, the wait is counted (less
         // the time spent analyzing meanwhile).
         let t0 = self.waited_ns.map(|_| Instant::now());
-        let mut busy_ns = 0;
-        match &mut self.role {
+        let busy_ns = match &mut self.role {
             // Rather than sit idle, analyze what the workers send meanwhile
             // (they send at each tick they reach, having just made room).
             Role::Merging { merge, .. } => {
-                let mut msg = msg;
                 let analyzed = merge.analysis_ns;
                 loop {
                     merge.wait_and_release(MERGE_WAIT);
@@ -237,12 +235,13 @@ impl Sharder<'_, '_> {
                         Ok(()) | Err(TrySendError::Disconnected(_)) => break,
                     }
                 }
-                busy_ns = merge.analysis_ns.zip(analyzed).map_or(0, |(a, b)| a - b);
+                merge.analysis_ns.zip(analyzed).map_or(0, |(a, b)| a - b)
             }
             Role::Reading => {
                 let _ = self.senders[w].send(msg);
+                0
             }
-        }
+        };
         if let (Some(ns), Some(t0)) = (&mut self.waited_ns, t0) {
             *ns += (t0.elapsed().as_nanos() as u64).saturating_sub(busy_ns);
         }
