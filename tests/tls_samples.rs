@@ -644,13 +644,13 @@ fn sharded_tls_runs_report_what_one_thread_does() {
             }
             assert!(single.sip.messages > 0, "{name} ({how}): decrypted");
             let one = json(&single);
+            // One message in flight per worker, a tick every 4 frames:
+            // the reader merges while it waits on full queues.
+            let mut tight = cfg.clone();
+            tight.hand_off = Some((1, 4));
             for threads in [2, 3, 4, 5] {
                 let sharded = fedscope::engine::analyze_capture(&path, &cfg, threads);
                 assert_eq!(one, json(&sharded), "{name} ({how}, {threads} threads)");
-                // One message in flight per worker, a tick every 4 frames:
-                // the reader merges while it waits on full queues.
-                let mut tight = cfg.clone();
-                tight.hand_off = Some((1, 4));
                 let sharded = fedscope::engine::analyze_capture(&path, &tight, threads);
                 assert_eq!(
                     one,

@@ -17,8 +17,8 @@ pub(crate) const MAX_RECORD: usize = 16 << 20;
 /// Chunk size: reads this large keep the reader at page-cache speed, and a
 /// chunk this small is still in cache when the workers read its frames (4 MB
 /// chunks cost the sharded run about 10 % more CPU; 128 KB took 1.3 % less
-/// wall than 256 KB on 2 threads, TLS and plaintext, 9 of 12 and 6 of 8
-/// paired rounds).
+/// wall than 256 KB on 2 threads with the release build, TLS and plaintext,
+/// 9 of 12 and 6 of 8 paired rounds; within noise with the profile-guided one).
 const INITIAL: usize = 128 << 10;
 
 /// Buffered bytes of a capture stream.
