@@ -166,6 +166,15 @@ fn assert_sharded_runs_match(
         single.stats.reader_waiting_ns + single.stats.worker_idle_ns,
         0
     );
+    assert_eq!(
+        single.stats.chunks, 0,
+        "{name}: one thread reads no chunk ahead"
+    );
+    // Sharded, the rest of the file after the first 128 KB read (which finds
+    // the format) comes in 128 KB chunks, each read by the reader or, while
+    // it has nothing else to do, a worker.
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let chunks = len.saturating_sub(128 << 10).div_ceil(128 << 10);
     let json = |r: &fedscope::engine::CaptureResult| {
         [
             ("flows", serde_json::to_value(&r.flows).ok()),
@@ -194,6 +203,8 @@ fn assert_sharded_runs_match(
         let sharded = fedscope::engine::analyze_capture(path, cfg, threads);
         let name = format!("{name} ({threads} threads{how})");
         assert_eq!(sharded.stats.threads, threads as u64, "{name}");
+        assert_eq!(sharded.stats.chunks, chunks, "{name}: read chunks");
+        assert!(sharded.stats.chunks_read_ahead <= chunks, "{name}");
         for ((what, x), (_, y)) in one.iter().zip(json(&sharded)) {
             assert_eq!(x, &y, "{name}: {what}");
         }

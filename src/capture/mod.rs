@@ -12,11 +12,13 @@ mod error;
 mod frame;
 mod pcap;
 mod pcapng;
+mod read_ahead;
 mod stream_buf;
 
 pub use chunk::SharedChunk;
 pub use error::{CaptureError, CaptureErrorKind};
 pub use frame::{CaptureItem, Frame, LinkType, SecretsBlock};
+pub use read_ahead::ReadAheadHandle;
 
 use std::fs::File;
 use std::io::Read;
@@ -38,6 +40,12 @@ pub trait FrameSource {
 
     /// Bytes of the (decompressed) capture consumed so far, for progress.
     fn bytes_read(&self) -> u64;
+
+    /// Lets another thread read the capture ahead from now on, when the
+    /// source reads a byte stream (see `read_ahead`).
+    fn read_ahead(&mut self) -> Option<ReadAheadHandle> {
+        None
+    }
 }
 
 /// An item and the chunk holding its bytes, if the source shares its buffer.

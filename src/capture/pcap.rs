@@ -146,4 +146,8 @@ impl FrameSource for PcapSource {
     fn bytes_read(&self) -> u64 {
         self.buf.offset()
     }
+
+    fn read_ahead(&mut self) -> Option<super::ReadAheadHandle> {
+        Some(self.buf.read_ahead())
+    }
 }

@@ -300,4 +300,8 @@ impl FrameSource for PcapngSource {
     fn bytes_read(&self) -> u64 {
         self.buf.offset()
     }
+
+    fn read_ahead(&mut self) -> Option<super::ReadAheadHandle> {
+        Some(self.buf.read_ahead())
+    }
 }

@@ -11,6 +11,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::chunk::SharedChunk;
+use super::read_ahead::{HEAD_ROOM, Next, ReadAhead, ReadAheadHandle};
 
 /// Largest record accepted: anything longer is a length that lies.
 pub(crate) const MAX_RECORD: usize = 16 << 20;
@@ -32,6 +33,8 @@ pub(crate) struct StreamBuf {
     eof: bool,
     /// Absolute offset of `buf[start]`.
     offset: u64,
+    /// Set once another thread may read ahead: then `reader` is in here.
+    ahead: Option<ReadAhead>,
 }
 
 impl StreamBuf {
@@ -45,7 +48,17 @@ impl StreamBuf {
             end: 0,
             eof: false,
             offset: 0,
+            ahead: None,
         }
+    }
+
+    /// Lets another thread read the stream ahead from now on (see `read_ahead`).
+    pub fn read_ahead(&mut self) -> ReadAheadHandle {
+        let ahead = self.ahead.get_or_insert_with(|| {
+            let reader = std::mem::replace(&mut self.reader, Box::new(std::io::empty()));
+            ReadAhead::new(reader, INITIAL)
+        });
+        ahead.handle()
     }
 
     /// Bytes available now.
@@ -74,6 +87,9 @@ impl StreamBuf {
 
     /// Reads until `n` bytes are available or the stream ends.
     fn fill(&mut self, n: usize) -> std::io::Result<bool> {
+        if self.ahead.is_some() {
+            return self.fill_ahead(n);
+        }
         while self.end - self.start < n {
             if self.eof {
                 return Ok(false);
@@ -98,6 +114,76 @@ impl StreamBuf {
                     Err(e) => return Err(e),
                 }
             }
+        }
+        Ok(true)
+    }
+
+    /// [`StreamBuf::fill`] from chunks read ahead: the unread tail moves into
+    /// the head room of the next chunk (or, for a record longer than that,
+    /// the chunks are joined in a buffer of its own).
+    fn fill_ahead(&mut self, n: usize) -> std::io::Result<bool> {
+        while self.end - self.start < n {
+            if self.eof {
+                return Ok(false);
+            }
+            let Some(ahead) = &self.ahead else {
+                return Ok(false);
+            };
+            let mut reuse = Vec::new();
+            self.spare.retain_mut(|c| {
+                let free = Arc::get_mut(&mut c.0).is_some();
+                if free {
+                    reuse.push(std::mem::take(&mut c.0));
+                }
+                !free
+            });
+            let reuse = reuse.into_iter().filter_map(|c| Arc::try_unwrap(c).ok());
+            let filled = match ahead.next(reuse) {
+                Next::Chunk(f) => f,
+                Next::End => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Next::Failed(e) => return Err(e),
+            };
+            let left = self.end - self.start;
+            let len = filled.len;
+            let mut next = filled.buf;
+            if left <= HEAD_ROOM {
+                next[HEAD_ROOM - left..HEAD_ROOM]
+                    .copy_from_slice(&self.buf.0[self.start..self.end]);
+                let old = std::mem::replace(&mut self.buf, SharedChunk(Arc::new(next)));
+                if old.0.len() == HEAD_ROOM + INITIAL {
+                    self.spare.push(old);
+                }
+                self.start = HEAD_ROOM - left;
+                self.end = HEAD_ROOM + len;
+                continue;
+            }
+            // A record longer than the head room: join the chunks in a buffer
+            // of its own, sized once for the whole record.
+            let need = (left + len).max(n);
+            if Arc::get_mut(&mut self.buf.0).is_none_or(|b| b.len() < need) {
+                let mut joined = vec![0; need.next_power_of_two()];
+                joined[..left].copy_from_slice(&self.buf.0[self.start..self.end]);
+                let old = std::mem::replace(&mut self.buf, SharedChunk(Arc::new(joined)));
+                if old.0.len() == HEAD_ROOM + INITIAL {
+                    self.spare.push(old);
+                }
+                self.start = 0;
+                self.end = left;
+            }
+            let Some(buf) = Arc::get_mut(&mut self.buf.0) else {
+                return Err(std::io::Error::other("read buffer still shared"));
+            };
+            if self.start > 0 {
+                buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            buf[self.end..self.end + len].copy_from_slice(&next[HEAD_ROOM..HEAD_ROOM + len]);
+            self.end += len;
+            ahead.give_back(next);
         }
         Ok(true)
     }
@@ -185,5 +271,67 @@ mod tests {
         }
         assert_eq!(pos, data.len());
         assert!(b.spare.len() <= 6, "chunks are reused: {}", b.spare.len());
+    }
+
+    /// Reads `data` through a buffer that another "thread" reads ahead of
+    /// (on every third record), taking records of the given sizes in turn and
+    /// holding some chunks as a worker would; checks every byte and offset.
+    fn read_through_ahead(data: &[u8], sizes: &[usize]) -> usize {
+        let mut b = StreamBuf::new(Box::new(Trickle(std::io::Cursor::new(data.to_vec()))));
+        // Some bytes are read before reading ahead starts, as format detection does.
+        assert!(b.ensure(4).unwrap_or(false));
+        let helper = b.read_ahead();
+        let mut held = Vec::new();
+        let mut pos = 0;
+        let mut k = 0;
+        loop {
+            if k % 3 == 0 {
+                helper.read_one();
+            }
+            let want = sizes[k % sizes.len()];
+            k += 1;
+            if !b.ensure(want).unwrap_or(false) {
+                // The stream ended: what is left is its tail.
+                assert_eq!(b.data(), &data[pos..]);
+                return pos + b.data().len();
+            }
+            assert_eq!(b.offset(), pos as u64);
+            let part = &b.data()[..want];
+            assert_eq!(part, &data[pos..pos + want]);
+            if k % 2 == 0 {
+                let c = b.chunk().clone();
+                let r = c.locate(part).unwrap();
+                held.push((c, r, pos));
+            }
+            pos += want;
+            b.consume(want);
+            if held.len() > 5 {
+                held.remove(0);
+            }
+            for (c, r, at) in &held {
+                assert_eq!(c.get(r.clone()), &data[*at..*at + r.len()]);
+            }
+        }
+    }
+
+    #[test]
+    fn reading_ahead_gives_the_same_bytes() {
+        let data: Vec<u8> = (0..40 * INITIAL).map(|i| (i % 241) as u8).collect();
+        // Small records, records around a chunk and longer than the head room,
+        // and one longer than a chunk.
+        let sizes = [
+            1500,
+            70_000,
+            300,
+            200_000,
+            9,
+            HEAD_ROOM + 1,
+            5000,
+            3 * INITIAL,
+        ];
+        assert_eq!(read_through_ahead(&data, &sizes), data.len());
+        assert_eq!(read_through_ahead(&data, &[1777]), data.len());
+        assert_eq!(read_through_ahead(&data[..1000], &[1777]), 1000);
+        assert_eq!(read_through_ahead(&data[..10], &[4, 7]), 10);
     }
 }

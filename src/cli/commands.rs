@@ -241,6 +241,15 @@ fn print_stats(r: &Report) {
                 s.reader_waiting_ns as f64 / 1e6,
                 s.worker_idle_ns as f64 / 1e6
             );
+            if s.chunks > 0 {
+                let _ = writeln!(
+                    e,
+                    "stats:   workers read {} of {} read chunks ahead for the reader ({:.1} ms of the read time)",
+                    s.chunks_read_ahead,
+                    s.chunks,
+                    s.read_ahead_ns as f64 / 1e6
+                );
+            }
         }
     }
 }

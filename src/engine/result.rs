@@ -186,6 +186,12 @@ pub struct StageStats {
     pub reader_waiting_ns: u64,
     /// Sharded: time the workers, together, waited for the reading thread.
     pub worker_idle_ns: u64,
+    /// Sharded: time the workers spent reading the capture ahead (part of `read_ns`).
+    pub read_ahead_ns: u64,
+    /// Sharded: read chunks of the capture in all.
+    pub chunks: u64,
+    /// Sharded: of `chunks`, those a worker read ahead.
+    pub chunks_read_ahead: u64,
 }
 
 impl StageStats {
@@ -199,6 +205,9 @@ impl StageStats {
         self.analysis_ns += o.analysis_ns;
         self.reader_waiting_ns += o.reader_waiting_ns;
         self.worker_idle_ns += o.worker_idle_ns;
+        self.read_ahead_ns += o.read_ahead_ns;
+        self.chunks += o.chunks;
+        self.chunks_read_ahead += o.chunks_read_ahead;
     }
 }
 

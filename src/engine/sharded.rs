@@ -23,7 +23,7 @@ use std::sync::mpsc::{
 use std::time::{Duration, Instant};
 
 use crate::analysis::{AnalysisOutput, Analyzer};
-use crate::capture::{FrameSource, SharedChunk};
+use crate::capture::{FrameSource, ReadAheadHandle, SharedChunk};
 use crate::decode::TcpSegment;
 use crate::reassembly::SegmentMeta;
 use crate::tls::KeySource;
@@ -374,6 +374,8 @@ struct WorkerIo {
     /// Event buffers the merger emptied, back to this worker.
     spares: Receiver<Vec<Tagged>>,
     me: usize,
+    /// Reads the capture ahead while there is nothing else to do.
+    ahead: Option<ReadAheadHandle>,
 }
 
 fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
@@ -383,6 +385,7 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
         emptied,
         spares,
         me,
+        ahead,
     } = io;
     let mut shard = Shard::new(name, cfg, shards);
     let mut last = SegmentMeta {
@@ -393,13 +396,21 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
         out.send((me, m));
     };
     let mut idle_ns = cfg.stats.then_some(0u64);
+    let mut ahead_ns = 0u64;
     loop {
         let msg = match rx.try_recv() {
             Ok(msg) => msg,
             Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {
-                // Nothing to do: the reader is behind. With --stats, the wait is counted.
+                // Nothing to do: the reader is behind. Take a read off its
+                // hands, or wait (with --stats, the wait is counted).
                 let t0 = idle_ns.map(|_| Instant::now());
+                if ahead.as_ref().is_some_and(ReadAheadHandle::read_one) {
+                    if let Some(t0) = t0 {
+                        ahead_ns += t0.elapsed().as_nanos() as u64;
+                    }
+                    continue;
+                }
                 let Ok(msg) = rx.recv() else { break };
                 if let (Some(ns), Some(t0)) = (&mut idle_ns, t0) {
                     *ns += t0.elapsed().as_nanos() as u64;
@@ -447,6 +458,9 @@ fn worker(name: Arc<str>, cfg: &EngineConfig, shards: usize, io: WorkerIo) {
     // With the events not yet taken at a tick.
     let (mut parts, events) = shard.finish(last);
     parts.stats.worker_idle_ns = idle_ns.unwrap_or(0);
+    // Reading is reading, whichever thread does it.
+    parts.stats.read_ns += ahead_ns;
+    parts.stats.read_ahead_ns = ahead_ns;
     send(FromWorker::Done(Box::new(parts), events));
 }
 
@@ -597,6 +611,7 @@ pub(crate) fn analyze_sharded(
         let (tx, rx) = channel::<(usize, FromWorker)>();
         (ToMerge::Unbounded(tx), rx)
     };
+    let ahead = src.read_ahead();
     let (summary, parts, stats, lost, analyzer, collector) = std::thread::scope(|scope| {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
@@ -615,6 +630,7 @@ pub(crate) fn analyze_sharded(
                 emptied: emptied_tx.clone(),
                 spares,
                 me,
+                ahead: ahead.clone(),
             };
             let name = name.clone();
             handles.push(scope.spawn(move || worker(name, cfg, threads, io)));
@@ -693,6 +709,9 @@ pub(crate) fn analyze_sharded(
         stats.analysis_ns = analysis_ns;
         stats.reader_waiting_ns = waited_ns.unwrap_or(0);
         stats.threads = threads as u64;
+        if let Some(h) = &ahead {
+            (stats.chunks, stats.chunks_read_ahead) = h.counts();
+        }
         (summary, parts, stats, lost, analyzer, collector)
     });
     let mut summary = summary;

@@ -1,0 +1,278 @@
+//! Reading a capture ahead on a thread that has nothing else to do.
+//!
+//! With `--threads 2` the reading thread also merges and analyzes, and it is
+//! the busier one; the worker waits for it now and then. A [`ReadAheadHandle`]
+//! lets the worker spend that wait on the next `read()`s of the capture (the
+//! kernel's copy out of the page cache, or gzip's inflating), so that the
+//! reading thread more often finds its next chunk already filled. Chunks come
+//! out in file order whoever reads them: one lock covers the file and the
+//! queue of filled chunks, and a thread reads only while holding it.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::{Arc, Mutex, TryLockError};
+
+/// Room kept in front of every chunk read ahead, for the unread tail of the
+/// chunk before it (a record that straddles the two).
+pub(super) const HEAD_ROOM: usize = 64 << 10;
+
+/// Chunks read ahead at most; each is `HEAD_ROOM` plus a read chunk.
+const AHEAD_CHUNKS: usize = 8;
+
+/// A chunk read ahead: its bytes are `buf[HEAD_ROOM..HEAD_ROOM + len]`.
+pub(super) struct Filled {
+    pub buf: Vec<u8>,
+    pub len: usize,
+}
+
+/// The capture's byte stream and what has been read from it ahead.
+struct State {
+    reader: Box<dyn Read + Send>,
+    filled: VecDeque<Filled>,
+    /// Chunks no one holds any more, to be filled again.
+    empty: Vec<Vec<u8>>,
+    chunk_len: usize,
+    /// The stream ended (or failed) after the chunks in `filled`.
+    done: bool,
+    /// The read error that ended it, reported after the chunks before it.
+    error: Option<std::io::Error>,
+    /// Chunks read, and of them those another thread read ahead.
+    chunks: u64,
+    chunks_ahead: u64,
+}
+
+impl State {
+    /// Reads the next chunk (as full as the stream allows) into `filled`;
+    /// `ahead`: on another thread than the reading one.
+    fn read_chunk(&mut self, ahead: bool) {
+        if self.done {
+            return;
+        }
+        let mut buf = self
+            .empty
+            .pop()
+            .unwrap_or_else(|| vec![0; HEAD_ROOM + self.chunk_len]);
+        let mut end = HEAD_ROOM;
+        while end < buf.len() {
+            match self.reader.read(&mut buf[end..]) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(got) => end += got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.done = true;
+                    self.error = Some(e);
+                    break;
+                }
+            }
+        }
+        if end > HEAD_ROOM {
+            self.chunks += 1;
+            self.chunks_ahead += u64::from(ahead);
+            self.filled.push_back(Filled {
+                buf,
+                len: end - HEAD_ROOM,
+            });
+        } else {
+            self.empty.push(buf);
+        }
+    }
+}
+
+/// The reading thread's side: takes chunks in order, reading one itself when none is ready.
+pub(super) struct ReadAhead {
+    state: Arc<Mutex<State>>,
+}
+
+/// What the next chunk of the stream is.
+pub(super) enum Next {
+    /// Bytes.
+    Chunk(Filled),
+    /// The stream ended cleanly.
+    End,
+    /// The stream failed here.
+    Failed(std::io::Error),
+}
+
+impl ReadAhead {
+    /// Takes over `reader`; chunks hold `chunk_len` bytes after their head room.
+    pub fn new(reader: Box<dyn Read + Send>, chunk_len: usize) -> ReadAhead {
+        ReadAhead {
+            state: Arc::new(Mutex::new(State {
+                reader,
+                filled: VecDeque::new(),
+                empty: Vec::new(),
+                chunk_len,
+                done: false,
+                error: None,
+                chunks: 0,
+                chunks_ahead: 0,
+            })),
+        }
+    }
+
+    /// A handle for another thread to read ahead with.
+    pub fn handle(&self) -> ReadAheadHandle {
+        ReadAheadHandle {
+            state: self.state.clone(),
+        }
+    }
+
+    /// The next chunk, after giving back the emptied `reuse` for filling again.
+    pub fn next(&self, reuse: impl Iterator<Item = Vec<u8>>) -> Next {
+        // A panic elsewhere while holding the lock leaves the state as it
+        // was between two reads, so it is still sound to go on.
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.empty.extend(reuse);
+        if st.filled.is_empty() {
+            st.read_chunk(false);
+        }
+        match st.filled.pop_front() {
+            Some(f) => Next::Chunk(f),
+            None => match st.error.take() {
+                Some(e) => Next::Failed(e),
+                None => Next::End,
+            },
+        }
+    }
+
+    /// Hands a chunk that will not be used back for filling.
+    pub fn give_back(&self, buf: Vec<u8>) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.empty.push(buf);
+    }
+}
+
+/// Another thread's side: reads one chunk ahead when that costs the reading thread nothing.
+#[derive(Clone)]
+pub struct ReadAheadHandle {
+    state: Arc<Mutex<State>>,
+}
+
+impl ReadAheadHandle {
+    /// Reads the next chunk ahead unless the reading thread holds the stream,
+    /// enough chunks are ready, or the stream has ended; whether it read one.
+    pub fn read_one(&self) -> bool {
+        let mut st = match self.state.try_lock() {
+            Ok(st) => st,
+            Err(TryLockError::WouldBlock) => return false,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        if st.done || st.filled.len() >= AHEAD_CHUNKS {
+            return false;
+        }
+        st.read_chunk(true);
+        true
+    }
+
+    /// Chunks read so far, and of them those read ahead through a handle.
+    pub fn counts(&self) -> (u64, u64) {
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        (st.chunks, st.chunks_ahead)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that gives at most 700 bytes per call and fails at `fail_at`.
+    struct Trickle {
+        data: Vec<u8>,
+        pos: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if Some(self.pos) == self.fail_at {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let mut n = out.len().min(700).min(self.data.len() - self.pos);
+            if let Some(f) = self.fail_at {
+                n = n.min(f - self.pos);
+            }
+            out[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    fn collect(ra: &ReadAhead, helper: &ReadAheadHandle) -> (Vec<u8>, Option<String>) {
+        let mut got = Vec::new();
+        let mut n = 0;
+        loop {
+            // The helper reads ahead on every other turn, sometimes twice.
+            if n % 2 == 0 {
+                helper.read_one();
+                if n % 6 == 0 {
+                    helper.read_one();
+                }
+            }
+            n += 1;
+            match ra.next(std::iter::empty()) {
+                Next::Chunk(f) => {
+                    got.extend_from_slice(&f.buf[HEAD_ROOM..HEAD_ROOM + f.len]);
+                    ra.give_back(f.buf);
+                }
+                Next::End => return (got, None),
+                Next::Failed(e) => return (got, Some(e.to_string())),
+            }
+        }
+    }
+
+    #[test]
+    fn chunks_come_out_in_order_whoever_reads_them() {
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i % 253) as u8).collect();
+        let ra = ReadAhead::new(
+            Box::new(Trickle {
+                data: data.clone(),
+                pos: 0,
+                fail_at: None,
+            }),
+            3000,
+        );
+        let helper = ra.handle();
+        let (got, err) = collect(&ra, &helper);
+        assert_eq!(got, data);
+        assert_eq!(err, None);
+        assert!(!helper.read_one(), "nothing is read after the end");
+        let (all, by_helper) = helper.counts();
+        assert_eq!(all, 17, "50,000 bytes in chunks of 3,000");
+        assert!(by_helper > 0 && by_helper < all, "{by_helper} of {all}");
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_bytes_before_it() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let ra = ReadAhead::new(
+            Box::new(Trickle {
+                data: data.clone(),
+                pos: 0,
+                fail_at: Some(12_345),
+            }),
+            3000,
+        );
+        let (got, err) = collect(&ra, &ra.handle());
+        assert_eq!(got, data[..12_345]);
+        assert_eq!(err.as_deref(), Some("disk on fire"));
+    }
+
+    #[test]
+    fn the_helper_stops_when_enough_is_ready() {
+        let ra = ReadAhead::new(Box::new(std::io::repeat(7)), 100);
+        let helper = ra.handle();
+        let mut read = 0;
+        while helper.read_one() {
+            read += 1;
+        }
+        assert_eq!(read, AHEAD_CHUNKS);
+        let Next::Chunk(f) = ra.next(std::iter::empty()) else {
+            panic!("a chunk was ready");
+        };
+        assert_eq!(f.len, 100);
+        assert!(helper.read_one(), "room again after one was taken");
+    }
+}
