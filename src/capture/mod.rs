@@ -13,12 +13,14 @@ mod frame;
 mod pcap;
 mod pcapng;
 mod read_ahead;
+mod size;
 mod stream_buf;
 
 pub use chunk::SharedChunk;
 pub use error::{CaptureError, CaptureErrorKind};
 pub use frame::{CaptureItem, Frame, LinkType, SecretsBlock};
 pub use read_ahead::ReadAheadHandle;
+pub use size::stream_size;
 
 use std::fs::File;
 use std::io::Read;

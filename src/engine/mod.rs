@@ -98,7 +98,7 @@ impl EngineConfig {
     }
 }
 
-/// Captures smaller than this are not worth sharding over threads.
+/// Captures smaller than this (once decompressed) are not worth sharding over threads.
 const SHARD_MIN_BYTES: u64 = 32 << 20;
 
 /// Analyzes every capture and merges the results in input order. Files run in
@@ -114,9 +114,7 @@ pub fn analyze_files(files: &[PathBuf], cfg: &EngineConfig, threads: usize) -> R
     };
     let per_file = (cores / files.len().max(1)).max(1);
     let run = |path: &PathBuf| {
-        let big = std::fs::metadata(path)
-            .map(|m| m.len() >= SHARD_MIN_BYTES)
-            .unwrap_or(false);
+        let big = crate::capture::stream_size(path).is_ok_and(|n| n >= SHARD_MIN_BYTES);
         analyze_capture(path, cfg, if big { per_file } else { 1 })
     };
     let results: Vec<CaptureResult> = if files.len() > 1 && cores > 1 {
