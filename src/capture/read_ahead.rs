@@ -5,12 +5,14 @@
 //! lets the worker spend that wait on the next `read()`s of the capture (the
 //! kernel's copy out of the page cache, or gzip's inflating), so that the
 //! reading thread more often finds its next chunk already filled. Chunks come
-//! out in file order whoever reads them: one lock covers the file and the
-//! queue of filled chunks, and a thread reads only while holding it.
+//! out in file order whoever reads them: a thread reads a chunk only while
+//! holding the stream's lock and queues it before letting go. The queue has a
+//! lock of its own, so the reading thread takes a chunk that is ready without
+//! waiting for a read in progress.
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Room kept in front of every chunk read ahead, for the unread tail of the
 /// chunk before it (a record that straddles the two).
@@ -25,65 +27,97 @@ pub(super) struct Filled {
     pub len: usize,
 }
 
-/// The capture's byte stream and what has been read from it ahead.
-struct State {
+/// The capture's byte stream.
+struct Stream {
     reader: Box<dyn Read + Send>,
+    chunk_len: usize,
+    /// The stream ended (or failed).
+    done: bool,
+}
+
+/// What has been read and not yet taken.
+#[derive(Default)]
+struct Queue {
     filled: VecDeque<Filled>,
     /// Chunks no one holds any more, to be filled again.
     empty: Vec<Vec<u8>>,
-    chunk_len: usize,
-    /// The stream ended (or failed) after the chunks in `filled`.
-    done: bool,
-    /// The read error that ended it, reported after the chunks before it.
-    error: Option<std::io::Error>,
+    /// Set after the last chunk: `Some(None)` a clean end, `Some(Some(e))`
+    /// the read error that ended the stream (reported once).
+    ended: Option<Option<std::io::Error>>,
     /// Chunks read, and of them those another thread read ahead.
     chunks: u64,
     chunks_ahead: u64,
 }
 
-impl State {
-    /// Reads the next chunk (as full as the stream allows) into `filled`;
-    /// `ahead`: on another thread than the reading one.
-    fn read_chunk(&mut self, ahead: bool) {
-        if self.done {
+/// Both halves, shared by the reading thread and the handles.
+struct Shared {
+    stream: Mutex<Stream>,
+    queue: Mutex<Queue>,
+}
+
+/// Locks `m`; a panic elsewhere while holding it leaves the state as it was
+/// between two steps (every step is a push or a pop), so it is sound to go on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// Reads the next chunk (as full as the stream allows) and queues it;
+    /// `ahead`: on another thread than the reading one. The caller holds `stream`.
+    fn read_chunk(&self, stream: &mut Stream, ahead: bool) {
+        if stream.done {
             return;
         }
-        let mut buf = self
-            .empty
-            .pop()
-            .unwrap_or_else(|| vec![0; HEAD_ROOM + self.chunk_len]);
+        let reuse = lock(&self.queue).empty.pop();
+        let mut buf = reuse.unwrap_or_else(|| vec![0; HEAD_ROOM + stream.chunk_len]);
         let mut end = HEAD_ROOM;
+        let mut ended = None;
         while end < buf.len() {
-            match self.reader.read(&mut buf[end..]) {
+            match stream.reader.read(&mut buf[end..]) {
                 Ok(0) => {
-                    self.done = true;
+                    ended = Some(None);
                     break;
                 }
                 Ok(got) => end += got,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.done = true;
-                    self.error = Some(e);
+                    ended = Some(Some(e));
                     break;
                 }
             }
         }
+        stream.done = ended.is_some();
+        let mut q = lock(&self.queue);
         if end > HEAD_ROOM {
-            self.chunks += 1;
-            self.chunks_ahead += u64::from(ahead);
-            self.filled.push_back(Filled {
+            q.chunks += 1;
+            q.chunks_ahead += u64::from(ahead);
+            q.filled.push_back(Filled {
                 buf,
                 len: end - HEAD_ROOM,
             });
         } else {
-            self.empty.push(buf);
+            q.empty.push(buf);
         }
+        if ended.is_some() {
+            q.ended = ended;
+        }
+    }
+
+    /// The next chunk from the queue, or the end once every chunk is taken.
+    fn take(&self) -> Option<Next> {
+        let mut q = lock(&self.queue);
+        if let Some(f) = q.filled.pop_front() {
+            return Some(Next::Chunk(f));
+        }
+        q.ended
+            .as_mut()
+            .map(|e| e.take().map_or(Next::End, Next::Failed))
     }
 }
 
 /// The reading thread's side: takes chunks in order, reading one itself when none is ready.
 pub(super) struct ReadAhead {
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
 }
 
 /// What the next chunk of the stream is.
@@ -100,77 +134,72 @@ impl ReadAhead {
     /// Takes over `reader`; chunks hold `chunk_len` bytes after their head room.
     pub fn new(reader: Box<dyn Read + Send>, chunk_len: usize) -> ReadAhead {
         ReadAhead {
-            state: Arc::new(Mutex::new(State {
-                reader,
-                filled: VecDeque::new(),
-                empty: Vec::new(),
-                chunk_len,
-                done: false,
-                error: None,
-                chunks: 0,
-                chunks_ahead: 0,
-            })),
+            shared: Arc::new(Shared {
+                stream: Mutex::new(Stream {
+                    reader,
+                    chunk_len,
+                    done: false,
+                }),
+                queue: Mutex::new(Queue::default()),
+            }),
         }
     }
 
     /// A handle for another thread to read ahead with.
     pub fn handle(&self) -> ReadAheadHandle {
         ReadAheadHandle {
-            state: self.state.clone(),
+            shared: self.shared.clone(),
         }
     }
 
     /// The next chunk, after giving back the emptied `reuse` for filling again.
     pub fn next(&self, reuse: impl Iterator<Item = Vec<u8>>) -> Next {
-        // A panic elsewhere while holding the lock leaves the state as it
-        // was between two reads, so it is still sound to go on.
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.empty.extend(reuse);
-        if st.filled.is_empty() {
-            st.read_chunk(false);
+        lock(&self.shared.queue).empty.extend(reuse);
+        if let Some(next) = self.shared.take() {
+            return next;
         }
-        match st.filled.pop_front() {
-            Some(f) => Next::Chunk(f),
-            None => match st.error.take() {
-                Some(e) => Next::Failed(e),
-                None => Next::End,
-            },
+        // None ready: read it here, unless a read in progress queues it first.
+        let mut stream = lock(&self.shared.stream);
+        if let Some(next) = self.shared.take() {
+            return next;
         }
+        self.shared.read_chunk(&mut stream, false);
+        drop(stream);
+        self.shared.take().unwrap_or(Next::End)
     }
 
     /// Hands a chunk that will not be used back for filling.
     pub fn give_back(&self, buf: Vec<u8>) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.empty.push(buf);
+        lock(&self.shared.queue).empty.push(buf);
     }
 }
 
 /// Another thread's side: reads one chunk ahead when that costs the reading thread nothing.
 #[derive(Clone)]
 pub struct ReadAheadHandle {
-    state: Arc<Mutex<State>>,
+    shared: Arc<Shared>,
 }
 
 impl ReadAheadHandle {
-    /// Reads the next chunk ahead unless the reading thread holds the stream,
-    /// enough chunks are ready, or the stream has ended; whether it read one.
+    /// Reads the next chunk ahead unless another thread is reading, enough
+    /// chunks are ready, or the stream has ended; whether it read one.
     pub fn read_one(&self) -> bool {
-        let mut st = match self.state.try_lock() {
-            Ok(st) => st,
+        let mut stream = match self.shared.stream.try_lock() {
+            Ok(s) => s,
             Err(TryLockError::WouldBlock) => return false,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
         };
-        if st.done || st.filled.len() >= AHEAD_CHUNKS {
+        if stream.done || lock(&self.shared.queue).filled.len() >= AHEAD_CHUNKS {
             return false;
         }
-        st.read_chunk(true);
+        self.shared.read_chunk(&mut stream, true);
         true
     }
 
     /// Chunks read so far, and of them those read ahead through a handle.
     pub fn counts(&self) -> (u64, u64) {
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        (st.chunks, st.chunks_ahead)
+        let q = lock(&self.shared.queue);
+        (q.chunks, q.chunks_ahead)
     }
 }
 
