@@ -229,6 +229,16 @@ mod tests {
         }
     }
 
+    /// Reads `data` ahead in chunks of 3,000 bytes.
+    fn trickle(data: &[u8], fail_at: Option<usize>) -> ReadAhead {
+        let reader = Trickle {
+            data: data.to_vec(),
+            pos: 0,
+            fail_at,
+        };
+        ReadAhead::new(Box::new(reader), 3000)
+    }
+
     fn collect(ra: &ReadAhead, helper: &ReadAheadHandle) -> (Vec<u8>, Option<String>) {
         let mut got = Vec::new();
         let mut n = 0;
@@ -255,14 +265,7 @@ mod tests {
     #[test]
     fn chunks_come_out_in_order_whoever_reads_them() {
         let data: Vec<u8> = (0..50_000u32).map(|i| (i % 253) as u8).collect();
-        let ra = ReadAhead::new(
-            Box::new(Trickle {
-                data: data.clone(),
-                pos: 0,
-                fail_at: None,
-            }),
-            3000,
-        );
+        let ra = trickle(&data, None);
         let helper = ra.handle();
         let (got, err) = collect(&ra, &helper);
         assert_eq!(got, data);
@@ -276,14 +279,7 @@ mod tests {
     #[test]
     fn a_read_error_comes_after_the_bytes_before_it() {
         let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
-        let ra = ReadAhead::new(
-            Box::new(Trickle {
-                data: data.clone(),
-                pos: 0,
-                fail_at: Some(12_345),
-            }),
-            3000,
-        );
+        let ra = trickle(&data, Some(12_345));
         let (got, err) = collect(&ra, &ra.handle());
         assert_eq!(got, data[..12_345]);
         assert_eq!(err.as_deref(), Some("disk on fire"));

@@ -244,30 +244,47 @@ mod tests {
         }
     }
 
+    /// Chunks of records taken from a buffer and held as a worker holds
+    /// them (the last few), every one checked against the stream after each take.
+    struct Held<'a> {
+        data: &'a [u8],
+        chunks: Vec<(SharedChunk, std::ops::Range<usize>, usize)>,
+    }
+
+    impl Held<'_> {
+        /// Checks the next `n` bytes (at stream offset `pos`), holds their chunk if `hold`, consumes them.
+        fn take(&mut self, b: &mut StreamBuf, n: usize, pos: usize, hold: bool) {
+            let part = &b.data()[..n];
+            assert_eq!(part, &self.data[pos..pos + n]);
+            if hold {
+                let c = b.chunk().clone();
+                let r = c.locate(part).unwrap();
+                self.chunks.push((c, r, pos));
+            }
+            b.consume(n);
+            if self.chunks.len() > 4 {
+                self.chunks.remove(0);
+            }
+            for (c, r, at) in &self.chunks {
+                assert_eq!(c.get(r.clone()), &self.data[*at..*at + r.len()]);
+            }
+        }
+    }
+
     #[test]
     fn a_held_chunk_is_never_written_again() {
         let data: Vec<u8> = (0..3 * INITIAL).map(|i| (i % 251) as u8).collect();
         let mut b = StreamBuf::new(Box::new(Trickle(std::io::Cursor::new(data.clone()))));
-        let mut held = Vec::new();
+        let mut held = Held {
+            data: &data,
+            chunks: Vec::new(),
+        };
         let mut pos = 0;
         while b.ensure(1).unwrap_or(false) {
             let take = b.data().len().min(300_000);
-            let part = &b.data()[..take];
-            assert_eq!(part, &data[pos..pos + take]);
             // Hold the chunk of every other record, as a worker would.
-            if pos / 300_000 % 2 == 0 {
-                let c = b.chunk().clone();
-                let r = c.locate(part).unwrap();
-                held.push((c, r, pos));
-            }
+            held.take(&mut b, take, pos, pos / 300_000 % 2 == 0);
             pos += take;
-            b.consume(take);
-            if held.len() > 4 {
-                held.remove(0);
-            }
-            for (c, r, at) in &held {
-                assert_eq!(c.get(r.clone()), &data[*at..*at + r.len()]);
-            }
         }
         assert_eq!(pos, data.len());
         assert!(b.spare.len() <= 6, "chunks are reused: {}", b.spare.len());
@@ -281,7 +298,10 @@ mod tests {
         // Some bytes are read before reading ahead starts, as format detection does.
         assert!(b.ensure(4).unwrap_or(false));
         let helper = b.read_ahead();
-        let mut held = Vec::new();
+        let mut held = Held {
+            data,
+            chunks: Vec::new(),
+        };
         let mut pos = 0;
         let mut k = 0;
         loop {
@@ -296,21 +316,8 @@ mod tests {
                 return pos + b.data().len();
             }
             assert_eq!(b.offset(), pos as u64);
-            let part = &b.data()[..want];
-            assert_eq!(part, &data[pos..pos + want]);
-            if k % 2 == 0 {
-                let c = b.chunk().clone();
-                let r = c.locate(part).unwrap();
-                held.push((c, r, pos));
-            }
+            held.take(&mut b, want, pos, k % 2 == 0);
             pos += want;
-            b.consume(want);
-            if held.len() > 5 {
-                held.remove(0);
-            }
-            for (c, r, at) in &held {
-                assert_eq!(c.get(r.clone()), &data[*at..*at + r.len()]);
-            }
         }
     }
 
