@@ -4,7 +4,9 @@
 //! a single thread would (see `events`). Up to 4 threads the reading thread
 //! also merges, and with 2 it runs a share of the flows itself (see `Role`);
 //! from 5 the merge has a thread of its own. The reader's channels to the
-//! workers are bounded, so memory stays flat.
+//! workers are bounded, so memory stays flat. A worker with nothing queued
+//! reads the capture's next chunks ahead for the reader
+//! ([`ReadAheadHandle`]), which takes them in file order.
 //!
 //! Watermarks: every so often the reader sends `Tick(F)` to all workers after
 //! dispatching every frame up to F; a worker forwards it with the events of

@@ -155,7 +155,7 @@ pub struct TlsFlow {
 /// Where decrypted data goes: `(direction, plaintext, frame)`; empty plaintext = discontinuity.
 type Out<'a> = dyn FnMut(Direction, &[u8], SegmentMeta) + 'a;
 
-/// "1 record <what>" / "N records <what>".
+/// `"1 record <what>"` / `"N records <what>"`.
 fn records(n: u64, what: &str) -> String {
     if n == 1 {
         format!("1 record {what}")
