@@ -129,15 +129,11 @@ impl StreamBuf {
             let Some(ahead) = &self.ahead else {
                 return Ok(false);
             };
-            let mut reuse = Vec::new();
-            self.spare.retain_mut(|c| {
-                let free = Arc::get_mut(&mut c.0).is_some();
-                if free {
-                    reuse.push(std::mem::take(&mut c.0));
-                }
-                !free
-            });
-            let reuse = reuse.into_iter().filter_map(|c| Arc::try_unwrap(c).ok());
+            // Chunks no one holds any more go back to be filled again.
+            let reuse = self
+                .spare
+                .extract_if(.., |c| Arc::get_mut(&mut c.0).is_some())
+                .filter_map(|c| Arc::try_unwrap(c.0).ok());
             let filled = match ahead.next(reuse) {
                 Next::Chunk(f) => f,
                 Next::End => {
@@ -152,40 +148,43 @@ impl StreamBuf {
             if left <= HEAD_ROOM {
                 next[HEAD_ROOM - left..HEAD_ROOM]
                     .copy_from_slice(&self.buf.0[self.start..self.end]);
-                let old = std::mem::replace(&mut self.buf, SharedChunk(Arc::new(next)));
-                if old.0.len() == HEAD_ROOM + INITIAL {
-                    self.spare.push(old);
-                }
-                self.start = HEAD_ROOM - left;
-                self.end = HEAD_ROOM + len;
+                self.replace_ahead_buf(next, HEAD_ROOM - left, HEAD_ROOM + len);
                 continue;
             }
             // A record longer than the head room: join the chunks in a buffer
             // of its own, sized once for the whole record.
             let need = (left + len).max(n);
-            if Arc::get_mut(&mut self.buf.0).is_none_or(|b| b.len() < need) {
-                let mut joined = vec![0; need.next_power_of_two()];
-                joined[..left].copy_from_slice(&self.buf.0[self.start..self.end]);
-                let old = std::mem::replace(&mut self.buf, SharedChunk(Arc::new(joined)));
-                if old.0.len() == HEAD_ROOM + INITIAL {
-                    self.spare.push(old);
+            match Arc::get_mut(&mut self.buf.0) {
+                Some(buf) if buf.len() >= need => {
+                    buf.copy_within(self.start..self.end, 0);
+                    (self.start, self.end) = (0, left);
                 }
-                self.start = 0;
-                self.end = left;
+                _ => {
+                    let mut joined = vec![0; need.next_power_of_two()];
+                    joined[..left].copy_from_slice(&self.buf.0[self.start..self.end]);
+                    self.replace_ahead_buf(joined, 0, left);
+                }
             }
             let Some(buf) = Arc::get_mut(&mut self.buf.0) else {
                 return Err(std::io::Error::other("read buffer still shared"));
             };
-            if self.start > 0 {
-                buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            }
             buf[self.end..self.end + len].copy_from_slice(&next[HEAD_ROOM..HEAD_ROOM + len]);
             self.end += len;
-            ahead.give_back(next);
+            if let Some(ahead) = &self.ahead {
+                ahead.give_back(next);
+            }
         }
         Ok(true)
+    }
+
+    /// Makes `next` the buffer, its bytes at `start..end`; the old one is kept
+    /// for reuse if it is a read-ahead chunk (a joined one is not).
+    fn replace_ahead_buf(&mut self, next: Vec<u8>, start: usize, end: usize) {
+        let old = std::mem::replace(&mut self.buf, SharedChunk(Arc::new(next)));
+        if old.0.len() == HEAD_ROOM + INITIAL {
+            self.spare.push(old);
+        }
+        (self.start, self.end) = (start, end);
     }
 
     /// Moves the unread bytes to the front of a writable chunk with room for
