@@ -333,3 +333,72 @@ fn records_name_flows_by_their_reported_number_after_the_flow_closed() {
     assert_eq!(stale[0]["flow"], 2);
     assert_eq!(j["flows"][1]["closed"], "fin");
 }
+
+/// `federation-plain.pcap` followed by `junk_frames` frames of 64 KB of
+/// zeros under an ethertype nothing reads (0x88b5, local experimental),
+/// gzip-compressed: the zeros shrink to almost nothing, so the file is far
+/// smaller than the capture it holds.
+fn padded_gz(path: &std::path::Path, junk_frames: usize) {
+    use std::io::Write;
+    let raw = std::fs::read(sample("federation-plain.pcap")).expect("sample");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).expect("create"),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&raw).expect("write");
+    // The last record's timestamp, so the junk follows it in time.
+    let mut rest = &raw[24..];
+    let mut last = [0u8; 8];
+    while rest.len() >= 16 {
+        last.copy_from_slice(&rest[..8]);
+        let len = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+        rest = &rest[16 + len..];
+    }
+    let mut frame = vec![0u8; 65_535];
+    frame[12..14].copy_from_slice(&[0x88, 0xb5]);
+    for _ in 0..junk_frames {
+        gz.write_all(&last).expect("write");
+        gz.write_all(&(frame.len() as u32).to_le_bytes())
+            .expect("write");
+        gz.write_all(&(frame.len() as u32).to_le_bytes())
+            .expect("write");
+        gz.write_all(&frame).expect("write");
+    }
+    gz.finish().expect("finish");
+}
+
+/// A .gz capture is sharded by the size of the capture it holds (its gzip
+/// trailer), not by its file's size: 33 MB of capture in a file of well
+/// under 1 MB runs on every thread asked for, 31 MB on one; both report
+/// the sample's messages and count the junk frames as ignored.
+#[test]
+fn gz_capture_is_sharded_by_the_size_it_holds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = fedscope::engine::EngineConfig::new(
+        fedscope::engine::KeyMaterial::new(),
+        fedscope::providers::ProviderTable::builtin(),
+    );
+    cfg.stats = true;
+    let one = analyze("federation-plain.pcap", &["--threads", "1"]);
+    // 528 frames of 64 KB: 33.0 MiB, over the 32 MiB threshold; 496: 31.0 MiB, under.
+    for (junk, threads) in [(528usize, 2u64), (496, 1)] {
+        let path = dir.path().join(format!("padded-{junk}.pcap.gz"));
+        padded_gz(&path, junk);
+        let file = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(file < 1 << 20, "{junk}: the .gz is {file} bytes");
+        let report = fedscope::engine::analyze_files(std::slice::from_ref(&path), &cfg, 2);
+        assert_eq!(report.stats.len(), 1, "{junk}");
+        assert_eq!(
+            report.stats[0].1.threads.max(1),
+            threads,
+            "{junk} junk frames"
+        );
+        assert_eq!(
+            Some(report.sip.messages),
+            one["sip"]["messages"].as_u64(),
+            "{junk}"
+        );
+        assert_eq!(report.captures.len(), 1, "{junk}");
+        assert_eq!(report.captures[0].frames_ignored, junk as u64, "{junk}");
+    }
+}
