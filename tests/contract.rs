@@ -278,6 +278,13 @@ fn stats_show_every_stage_and_the_run_around_them() {
     // 36 SIP messages in the sample (tests/samples_plain.rs).
     assert!(err.contains("federation-plain.pcap:"), "{err}");
     assert!(err.contains(" 36 SIP messages"), "{err}");
+    // The frames' bytes, and the file's size beside them (records' headers included).
+    let size = std::fs::metadata(SAMPLE).map(|m| m.len()).unwrap_or(0) as f64;
+    assert!(err.contains(" MB of frames in "), "{err}");
+    assert!(
+        err.contains(&format!("(the capture, {:.1} MB: ", size / 1e6)),
+        "{err}"
+    );
     for stage in ["read", "decode", "reassembly", "tls", "sip", "analysis"] {
         assert!(
             err.lines()
