@@ -148,17 +148,23 @@ fn two_interfaces_with_different_link_types_and_resolutions() {
     assert_eq!(j["captures"][0]["start"], "2025-11-20T10:00:00.000250Z");
 }
 
+/// The engine's default configuration with built-in providers, no keys, and `--stats`.
+fn stats_config() -> fedscope::engine::EngineConfig {
+    let mut cfg = fedscope::engine::EngineConfig::new(
+        fedscope::engine::KeyMaterial::new(),
+        fedscope::providers::ProviderTable::builtin(),
+    );
+    cfg.stats = true;
+    cfg
+}
+
 /// Asserts that `path` sharded over 2 to 5 threads, with the default
 /// hand-off and with a tight one, reports what one thread does.
 fn assert_sharded_runs_match(
     path: &std::path::Path,
     name: &str,
 ) -> fedscope::engine::CaptureResult {
-    let mut cfg = fedscope::engine::EngineConfig::new(
-        fedscope::engine::KeyMaterial::new(),
-        fedscope::providers::ProviderTable::builtin(),
-    );
-    cfg.stats = true;
+    let cfg = stats_config();
     let single = fedscope::engine::analyze_capture(path, &cfg, 1);
     // --stats says how many threads ran; a single one has no hand-off to wait on.
     assert!(single.stats.threads <= 1, "{name}");
@@ -231,7 +237,8 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
 /// 64 TCP connections (and their UDP exchanges) at once, interleaved the way
 /// a busy Edge's are, which is what makes the order a merge releases events
 /// in matter.
-fn busy_capture() -> Vec<u8> {
+/// `federation-plain.pcap`'s file header and its frames with their times in µs.
+fn sample_frames() -> (Vec<u8>, Vec<(u64, Vec<u8>)>) {
     let raw = std::fs::read(sample("federation-plain.pcap")).expect("sample");
     let (head, mut rest) = raw.split_at(24);
     assert_eq!(
@@ -250,6 +257,20 @@ fn busy_capture() -> Vec<u8> {
         rest = &rest[16 + len..];
     }
     assert_eq!(frames.len(), 98);
+    (head.to_vec(), frames)
+}
+
+/// Appends one µs pcap record of `frame` at `ts` (µs).
+fn push_record(out: &mut Vec<u8>, ts: u64, frame: &[u8]) {
+    out.extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
+    out.extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
+    out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    out.extend_from_slice(frame);
+}
+
+fn busy_capture() -> Vec<u8> {
+    let (head, frames) = sample_frames();
     let mut all = Vec::new();
     for copy in 0..32u16 {
         for (n, (ts, frame)) in frames.iter().enumerate() {
@@ -267,13 +288,9 @@ fn busy_capture() -> Vec<u8> {
         }
     }
     all.sort_by_key(|&(ts, copy, n, _)| (ts, copy, n));
-    let mut out = head.to_vec();
+    let mut out = head;
     for (ts, _, _, f) in all {
-        out.extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&f);
+        push_record(&mut out, ts, &f);
     }
     out
 }
@@ -340,29 +357,23 @@ fn records_name_flows_by_their_reported_number_after_the_flow_closed() {
 /// smaller than the capture it holds.
 fn padded_gz(path: &std::path::Path, junk_frames: usize) {
     use std::io::Write;
-    let raw = std::fs::read(sample("federation-plain.pcap")).expect("sample");
+    let (mut out, frames) = sample_frames();
+    for (ts, f) in &frames {
+        push_record(&mut out, *ts, f);
+    }
+    // The junk follows the last frame in time.
+    let last = frames.last().map_or(0, |f| f.0);
+    let mut junk = vec![0u8; 65_535];
+    junk[12..14].copy_from_slice(&[0x88, 0xb5]);
     let mut gz = flate2::write::GzEncoder::new(
         std::fs::File::create(path).expect("create"),
         flate2::Compression::fast(),
     );
-    gz.write_all(&raw).expect("write");
-    // The last record's timestamp, so the junk follows it in time.
-    let mut rest = &raw[24..];
-    let mut last = [0u8; 8];
-    while rest.len() >= 16 {
-        last.copy_from_slice(&rest[..8]);
-        let len = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
-        rest = &rest[16 + len..];
-    }
-    let mut frame = vec![0u8; 65_535];
-    frame[12..14].copy_from_slice(&[0x88, 0xb5]);
+    gz.write_all(&out).expect("write");
+    let mut record = Vec::new();
+    push_record(&mut record, last, &junk);
     for _ in 0..junk_frames {
-        gz.write_all(&last).expect("write");
-        gz.write_all(&(frame.len() as u32).to_le_bytes())
-            .expect("write");
-        gz.write_all(&(frame.len() as u32).to_le_bytes())
-            .expect("write");
-        gz.write_all(&frame).expect("write");
+        gz.write_all(&record).expect("write");
     }
     gz.finish().expect("finish");
 }
@@ -374,11 +385,7 @@ fn padded_gz(path: &std::path::Path, junk_frames: usize) {
 #[test]
 fn gz_capture_is_sharded_by_the_size_it_holds() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut cfg = fedscope::engine::EngineConfig::new(
-        fedscope::engine::KeyMaterial::new(),
-        fedscope::providers::ProviderTable::builtin(),
-    );
-    cfg.stats = true;
+    let cfg = stats_config();
     let one = analyze("federation-plain.pcap", &["--threads", "1"]);
     // 528 frames of 64 KB: 33.0 MiB, over the 32 MiB threshold; 496: 31.0 MiB, under.
     for (junk, threads) in [(528usize, 2u64), (496, 1)] {
