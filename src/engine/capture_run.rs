@@ -18,7 +18,7 @@ use crate::tls::KeySource;
 
 use super::EngineConfig;
 use super::collect::Collector;
-use super::events::feed;
+use super::events::{Tagged, feed};
 use super::result::{CaptureResult, CaptureSummary, StageStats};
 use super::shard::{Segment, Shard, ShardParts};
 
@@ -83,16 +83,19 @@ struct Inline<'a, 'p> {
     /// Events held before they go to the analyzer: [`DRAIN_EVENTS`], or 1
     /// when something watches events as they happen (live capture).
     drain_at: usize,
+    /// The event buffer last fed, handed back to the shard for the next run.
+    spare: Vec<Tagged>,
 }
 
 impl Inline<'_, '_> {
     fn drain(&mut self) {
-        let events = self.shard.events_mut();
-        if !events.is_empty() {
+        if !self.shard.events_mut().is_empty() {
             let t0 = self.analysis_ns.map(|_| Instant::now());
-            events.sort_by_key(|t| t.key);
+            // In tag order (sorted only when housekeeping left them out of it).
+            let mut events = self.shard.take_events(std::mem::take(&mut self.spare));
             feed(&mut self.analyzer, &mut self.collector, events.iter_mut());
             events.clear();
+            self.spare = events;
             if let (Some(ns), Some(t0)) = (&mut self.analysis_ns, t0) {
                 *ns += t0.elapsed().as_nanos() as u64;
             }
@@ -133,6 +136,7 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
         } else {
             DRAIN_EVENTS
         },
+        spare: Vec::new(),
     };
     let (summary, last, mut stats) = read_capture(&name, src, cfg, &mut d);
     let Inline {
@@ -143,8 +147,8 @@ pub fn analyze_source(path: &Path, src: &mut dyn FrameSource, cfg: &EngineConfig
         ..
     } = d;
     stats.analysis_ns = analysis_ns.unwrap_or(0);
+    // `finish` hands them over in tag order.
     let (parts, mut events) = shard.finish(last);
-    events.sort_by_key(|t| t.key);
     feed(&mut analyzer, &mut collector, events.iter_mut());
     finalize(
         summary,
