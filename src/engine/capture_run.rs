@@ -89,7 +89,7 @@ struct Inline<'a, 'p> {
 
 impl Inline<'_, '_> {
     fn drain(&mut self) {
-        if !self.shard.events_mut().is_empty() {
+        if self.shard.pending_events() > 0 {
             let t0 = self.analysis_ns.map(|_| Instant::now());
             // In tag order (sorted only when housekeeping left them out of it).
             let mut events = self.shard.take_events(std::mem::take(&mut self.spare));
@@ -106,7 +106,7 @@ impl Inline<'_, '_> {
 impl Dispatch for Inline<'_, '_> {
     fn segment(&mut self, seg: Segment<'_>, meta: SegmentMeta, _: Option<&SharedChunk>) {
         self.shard.packet(seg, meta);
-        if self.shard.events_mut().len() >= self.drain_at {
+        if self.shard.pending_events() >= self.drain_at {
             self.drain();
         }
     }

@@ -121,10 +121,9 @@ impl<'a> Shard<'a> {
         events
     }
 
-    /// Events emitted and not yet taken, to be drained in place (the buffer
-    /// is kept: taking it after every packet allocated it again per message).
-    pub fn events_mut(&mut self) -> &mut Vec<Tagged> {
-        &mut self.app.emitter().out
+    /// How many events are emitted and not yet taken.
+    pub fn pending_events(&mut self) -> usize {
+        self.app.emitter().out.len()
     }
 
     /// End of capture: every flow ends; returns the shard's results.
