@@ -232,11 +232,6 @@ fn sharded_run_reports_exactly_what_a_single_thread_does() {
     }
 }
 
-/// `federation-plain.pcap` 32 times over, each copy's client ports moved and
-/// its clock 700 µs later than the one before, every frame in time order:
-/// 64 TCP connections (and their UDP exchanges) at once, interleaved the way
-/// a busy Edge's are, which is what makes the order a merge releases events
-/// in matter.
 /// `federation-plain.pcap`'s file header and its frames with their times in µs.
 fn sample_frames() -> (Vec<u8>, Vec<(u64, Vec<u8>)>) {
     let raw = std::fs::read(sample("federation-plain.pcap")).expect("sample");
@@ -269,6 +264,11 @@ fn push_record(out: &mut Vec<u8>, ts: u64, frame: &[u8]) {
     out.extend_from_slice(frame);
 }
 
+/// `federation-plain.pcap` 32 times over, each copy's client ports moved and
+/// its clock 700 µs later than the one before, every frame in time order:
+/// 64 TCP connections (and their UDP exchanges) at once, interleaved the way
+/// a busy Edge's are, which is what makes the order a merge releases events
+/// in matter.
 fn busy_capture() -> Vec<u8> {
     let (head, frames) = sample_frames();
     let mut all = Vec::new();
